@@ -1,0 +1,88 @@
+/*
+ * rast.h: the whole contract between the rast engine (C++ over libtorch) and its callers.
+ *
+ * Conventions
+ * - Every function returns RAST_OK (0) or a negative RAST_E_* code; rast_last_error() then holds
+ *   a one-line message (per thread) naming the file, tensor or value at fault and the fix.
+ * - Nothing aborts or throws across this boundary.
+ * - Handles are opaque; each *_load / *_init has a matching *_free, which accepts NULL.
+ * - Per-token calls pass only scalars and caller-owned buffers; sizes are in elements.
+ * - A model's KV cache is a fixed-shape buffer [slots, kv_heads, max_len, head_dim] per layer,
+ *   written at the (slot, position) given; slots are managed by the caller (any slot may be
+ *   reused at any time by writing it again from position 0).
+ */
+#ifndef RAST_H
+#define RAST_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RAST_ABI_VERSION 1
+
+/* Return codes. */
+#define RAST_OK 0
+#define RAST_E_INVALID_ARGUMENT -1 /* a NULL handle, a size or index out of range, bad options */
+#define RAST_E_IO -2               /* a file or folder is missing or unreadable */
+#define RAST_E_FORMAT -3           /* config.json / safetensors / index malformed or inconsistent */
+#define RAST_E_UNSUPPORTED -4      /* an architecture, dtype, rope type or device we do not run */
+#define RAST_E_CAPACITY -5         /* the cache is not set up, or a sequence outgrows it */
+#define RAST_E_BACKEND -6          /* libtorch failed (out of memory, device error, ...) */
+
+typedef struct rast_model rast_model;
+typedef struct rast_group rast_group;
+
+/* The message of the last failure on this thread ("" if none). Valid until the next call. */
+const char *rast_last_error(void);
+
+/* RAST_ABI_VERSION of the loaded library; lets the binding refuse a stale build. */
+int32_t rast_abi_version(void);
+
+/* Build facts as JSON: {"torch":"1.13.1","cuda":false,"devices":0,"threads":2,...}.
+ * Writes at most cap bytes (NUL-terminated); *len receives the full length without the NUL. */
+int32_t rast_runtime_info(char *buf, int64_t cap, int64_t *len);
+
+/* Loads a Hugging Face model folder (config.json + model.safetensors or a sharded index).
+ * options_json (may be NULL): {"dtype":"float32"|"bfloat16"|"float16", "device":"cpu"|"cuda:0",
+ * "threads":N}. Errors: RAST_E_IO, RAST_E_FORMAT, RAST_E_UNSUPPORTED, RAST_E_BACKEND. */
+int32_t rast_model_load(const char *dir, const char *options_json, rast_model **out);
+
+/* Frees the model, its weights and its cache. NULL is a no-op. */
+int32_t rast_model_free(rast_model *m);
+
+/* The model's facts as JSON (architecture, sizes, vocab, dtypes, parameter count, rope, cache).
+ * Same buffer rules as rast_runtime_info. */
+int32_t rast_model_info(rast_model *m, char *buf, int64_t cap, int64_t *len);
+
+/* Allocates the KV cache for n_slots sequences of up to max_len positions (zeroed). Calling it
+ * again with the same shape is a no-op; another shape reallocates (contents are lost). */
+int32_t rast_cache_init(rast_model *m, int32_t n_slots, int32_t max_len);
+
+/* Bytes held by the KV cache. */
+int64_t rast_cache_bytes(rast_model *m);
+
+/* Copies positions [0, len) of slot src into slot dst (a prompt's KV shared by n samples). */
+int32_t rast_cache_copy(rast_model *m, int32_t src, int32_t dst, int32_t len);
+
+/* Logit selection for rast_model_forward. */
+#define RAST_LOGITS_LAST 0 /* out_logits: [n_seqs, vocab], the last position of each sequence */
+#define RAST_LOGITS_ALL 1  /* out_logits: [sum(seq_lens), vocab], every position, in order */
+#define RAST_LOGITS_NONE 2 /* nothing copied out (out_logits may be NULL) */
+
+/* One forward pass over a ragged batch: sequence i brings seq_lens[i] new tokens (concatenated in
+ * tokens) that occupy positions start_pos[i] .. start_pos[i]+seq_lens[i]-1 of cache slot
+ * slots[i]; it attends to positions [0, start_pos[i]) already in that slot. Prefill is
+ * start_pos 0 and the prompt; a decode step is seq_lens 1. Slots must be distinct.
+ * out_logits is caller-owned float32. Errors: RAST_E_INVALID_ARGUMENT, RAST_E_CAPACITY,
+ * RAST_E_BACKEND. */
+int32_t rast_model_forward(rast_model *m, const int32_t *tokens, const int32_t *seq_lens,
+                           const int32_t *slots, const int32_t *start_pos, int32_t n_seqs,
+                           int32_t logits_mode, float *out_logits);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RAST_H */
