@@ -3,7 +3,8 @@
  *
  * Conventions
  * - Every function returns RAST_OK (0) or a negative RAST_E_* code; rast_last_error() then holds
- *   a one-line message (per thread) naming the file, tensor or value at fault and the fix.
+ *   a one-line message naming the file, tensor or value at fault and the fix. The message is
+ *   process-wide (a call may run on a worker thread), so callers serialise calls on a handle.
  * - Nothing aborts or throws across this boundary.
  * - Handles are opaque; each *_load / *_init has a matching *_free, which accepts NULL.
  * - Per-token calls pass only scalars and caller-owned buffers; sizes are in elements.
@@ -34,7 +35,7 @@ extern "C" {
 typedef struct rast_model rast_model;
 typedef struct rast_group rast_group;
 
-/* The message of the last failure on this thread ("" if none). Valid until the next call. */
+/* The message of the most recent failure ("" if none); valid until this thread calls again. */
 const char *rast_last_error(void);
 
 /* RAST_ABI_VERSION of the loaded library; lets the binding refuse a stale build. */

@@ -7,7 +7,7 @@ using namespace rast;
 
 extern "C" {
 
-const char *rast_last_error(void) { return last_error.c_str(); }
+const char *rast_last_error(void) { return get_last_error(); }
 
 int32_t rast_abi_version(void) { return RAST_ABI_VERSION; }
 

@@ -6,6 +6,7 @@
 #include <c10/core/InferenceMode.h>
 
 #include <cstring>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -17,28 +18,42 @@
 
 namespace rast {
 
-thread_local std::string last_error;
+namespace {
+std::mutex error_mutex;
+std::string last_error_text;  // process-wide: nonblocking calls fail on a worker thread
+}  // namespace
+
+void set_last_error(const std::string &message) {
+  std::lock_guard<std::mutex> lock(error_mutex);
+  last_error_text = message;
+}
+
+const char *get_last_error() {
+  thread_local std::string copy;  // stable for the caller until its next call
+  std::lock_guard<std::mutex> lock(error_mutex);
+  copy = last_error_text;
+  return copy.c_str();
+}
 
 int32_t guarded(const std::function<void()> &body) {
   try {
     c10::InferenceMode guard;
     body();
-    last_error.clear();
     return RAST_OK;
   } catch (const Error &e) {
-    last_error = e.what();
+    set_last_error(e.what());
     return e.code;
   } catch (const c10::Error &e) {
-    last_error = std::string("libtorch: ") + e.what_without_backtrace();
+    set_last_error(std::string("libtorch: ") + e.what_without_backtrace());
     return RAST_E_BACKEND;
   } catch (const std::bad_alloc &) {
-    last_error = "Out of memory; use a smaller cache (fewer slots or a shorter max length)";
+    set_last_error("Out of memory; use a smaller cache (fewer slots or a shorter max length)");
     return RAST_E_BACKEND;
   } catch (const std::exception &e) {
-    last_error = e.what();
+    set_last_error(e.what());
     return RAST_E_BACKEND;
   } catch (...) {
-    last_error = "Unknown failure inside the shim";
+    set_last_error("Unknown failure inside the shim");
     return RAST_E_BACKEND;
   }
 }

@@ -15,7 +15,9 @@ struct rast_model {
 
 namespace rast {
 
-extern thread_local std::string last_error;
+// The message of the most recent failure in the process (calls are serialised by the caller).
+void set_last_error(const std::string &message);
+const char *get_last_error();
 
 // Runs body under InferenceMode; returns RAST_OK or the code of whatever it threw, keeping the
 // message in last_error.

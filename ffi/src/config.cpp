@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <fstream>
 #include <sstream>
 
@@ -42,7 +44,12 @@ RopeConfig read_rope(const Json &cfg) {
 }  // namespace
 
 ModelConfig config_load(const std::string &dir) {
+  struct stat st;
+  if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    fail(RAST_E_IO, "Model folder \"" + dir + "\" does not exist; pass a Hugging Face model folder");
   std::string path = dir + "/config.json";
+  if (stat(path.c_str(), &st) != 0)
+    fail(RAST_E_IO, "Cannot load \"" + dir + "\": config.json is missing; pass a Hugging Face model folder");
   Json cfg;
   try {
     cfg = json_parse(read_text(path));

@@ -1,0 +1,125 @@
+// The shim against Hugging Face transformers' fp32 logits and greedy ids (../shared fixtures).
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { Model } from "../engine/model.ts";
+import { greedyDecode } from "../engine/greedy.ts";
+import { readSafetensors, type SafetensorsContents, toFloat32 } from "../engine/safetensors.ts";
+import { FIXTURES_DIR } from "./shared.ts";
+import { maxRelError } from "./numeric.ts";
+
+interface Case {
+  name: string;
+  dir: string;
+  reference: string;
+  key: (p: number, what: "ids" | "logits" | "greedy") => string;
+}
+
+const trioKey = (model: string) => (p: number, what: string) =>
+  what === "ids" ? `prompt${p}.ids` : `prompt${p}.${model}.${what}`;
+const ownKey = (p: number, what: string) => `prompt${p}.${what}`;
+
+const cases: Case[] = [
+  ...["base", "pos", "neg"].map((m) => ({
+    name: m,
+    dir: join(FIXTURES_DIR, m),
+    reference: join(FIXTURES_DIR, "reference.safetensors"),
+    key: trioKey(m),
+  })),
+  ...["llama3", "qwen3"].map((m) => ({
+    name: m,
+    dir: join(FIXTURES_DIR, m),
+    reference: join(FIXTURES_DIR, m, "reference.safetensors"),
+    key: ownKey,
+  })),
+];
+
+const ints = (ref: SafetensorsContents, key: string) =>
+  Array.from(ref.get(key)!.data as BigInt64Array, Number);
+const floats = (ref: SafetensorsContents, key: string) => toFloat32(ref.get(key)!);
+
+for (const c of cases) {
+  Deno.test(`${c.name}: full-sequence logits match transformers within 1e-4`, async () => {
+    const ref = await readSafetensors(c.reference);
+    using model = await Model.load(c.dir);
+    await model.initCache(1, 64);
+    for (let p = 0; p < 3; p++) {
+      const ids = ints(ref, c.key(p, "ids"));
+      const logits = await model.forward({
+        tokens: Int32Array.from(ids),
+        seqLens: Int32Array.of(ids.length),
+        slots: Int32Array.of(0),
+        startPos: Int32Array.of(0),
+      }, "all");
+      const expected = floats(ref, c.key(p, "logits"));
+      assert.equal(logits.length, expected.length);
+      const err = maxRelError(logits, expected);
+      assert.ok(err < 1e-4, `prompt ${p}: relative error ${err}`);
+    }
+  });
+
+  Deno.test(`${c.name}: greedy continuation equals transformers' ids`, async () => {
+    const ref = await readSafetensors(c.reference);
+    using model = await Model.load(c.dir);
+    await model.initCache(1, 64);
+    for (let p = 0; p < 3; p++) {
+      const ids = ints(ref, c.key(p, "ids"));
+      const expected = ints(ref, c.key(p, "greedy"));
+      const got = await greedyDecode(model, ids, { steps: expected.length });
+      assert.deepEqual(got, expected, `prompt ${p}`);
+    }
+  });
+}
+
+Deno.test("incremental decoding with the KV cache equals full-sequence logits", async () => {
+  const ref = await readSafetensors(join(FIXTURES_DIR, "reference.safetensors"));
+  using model = await Model.load(join(FIXTURES_DIR, "base"));
+  await model.initCache(2, 32);
+  const ids = ints(ref, "prompt1.ids");
+  const full = await model.forward({
+    tokens: Int32Array.from(ids),
+    seqLens: Int32Array.of(ids.length),
+    slots: Int32Array.of(1),
+    startPos: Int32Array.of(0),
+  }, "all");
+  const V = model.vocab;
+  // Two tokens of prefill, then one token per step into slot 0.
+  const first = await model.forward({
+    tokens: Int32Array.from(ids.slice(0, 2)),
+    seqLens: Int32Array.of(2),
+    slots: Int32Array.of(0),
+    startPos: Int32Array.of(0),
+  }, "all");
+  assert.ok(maxRelError(first, full.subarray(0, 2 * V)) < 1e-5);
+  for (let t = 2; t < ids.length; t++) {
+    const step = await model.forward({
+      tokens: Int32Array.of(ids[t]),
+      seqLens: Int32Array.of(1),
+      slots: Int32Array.of(0),
+      startPos: Int32Array.of(t),
+    }, "last");
+    const err = maxRelError(step, full.subarray(t * V, (t + 1) * V));
+    assert.ok(err < 1e-5, `position ${t}: relative error ${err}`);
+  }
+});
+
+Deno.test("a ragged batch of the three prompts gives each prompt's own logits", async () => {
+  const ref = await readSafetensors(join(FIXTURES_DIR, "reference.safetensors"));
+  using model = await Model.load(join(FIXTURES_DIR, "base"));
+  await model.initCache(4, 32);
+  const prompts = [0, 1, 2].map((p) => ints(ref, `prompt${p}.ids`));
+  // Slots out of order on purpose: the batch must not assume slot i holds sequence i.
+  const logits = await model.forward({
+    tokens: Int32Array.from(prompts.flat()),
+    seqLens: Int32Array.from(prompts.map((p) => p.length)),
+    slots: Int32Array.of(3, 0, 2),
+    startPos: Int32Array.of(0, 0, 0),
+  }, "all");
+  let row = 0;
+  for (let p = 0; p < 3; p++) {
+    const n = prompts[p].length * model.vocab;
+    const expected = floats(ref, `prompt${p}.base.logits`);
+    const err = maxRelError(logits.subarray(row, row + n), expected);
+    assert.ok(err < 1e-4, `prompt ${p} in the batch: relative error ${err}`);
+    row += n;
+  }
+});
