@@ -85,6 +85,11 @@ export class Model {
     return this.#info.vocab;
   }
 
+  /** The shim handle, for RastGroup (engine-internal). */
+  get pointer(): Deno.PointerValue {
+    return this.#live();
+  }
+
   #live(): Deno.PointerValue {
     if (!this.#handle) throw new Error("The model is closed");
     return this.#handle;

@@ -36,6 +36,60 @@ export const symbols = {
     result: "i32",
     nonblocking: true,
   },
+  /**
+   * int32_t rast_group_init(rast_model *base, rast_model *const *pos, rast_model *const *neg,
+   *   const float *weights, int32_t n_pairs, rast_group **out)
+   */
+  rast_group_init: {
+    parameters: ["pointer", "buffer", "buffer", "buffer", "i32", "buffer"],
+    result: "i32",
+  },
+  /** int32_t rast_group_free(rast_group *g) */
+  rast_group_free: { parameters: ["pointer"], result: "i32" },
+  /** int32_t rast_group_cache_init(rast_group *g, int32_t n_slots, int32_t max_len) */
+  rast_group_cache_init: {
+    parameters: ["pointer", "i32", "i32"],
+    result: "i32",
+    nonblocking: true,
+  },
+  /** int32_t rast_group_cache_copy(rast_group *g, int32_t src, int32_t dst, int32_t len) */
+  rast_group_cache_copy: { parameters: ["pointer", "i32", "i32", "i32"], result: "i32" },
+  /** int32_t rast_group_vocab(rast_group *g, int32_t *shared_vocab, int32_t *base_vocab) */
+  rast_group_vocab: { parameters: ["pointer", "buffer", "buffer"], result: "i32" },
+  /**
+   * int32_t rast_group_step(rast_group *g, const int32_t *tokens, const int32_t *seq_lens,
+   *   const int32_t *slots, const int32_t *start_pos, int32_t n_seqs, const uint64_t *seeds,
+   *   float temperature, float top_p, int32_t top_k, int32_t stats_k, int32_t *out_tokens,
+   *   float *out_stats, float *out_logits)
+   */
+  rast_group_step: {
+    parameters: [
+      "pointer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "i32",
+      "buffer",
+      "f32",
+      "f32",
+      "i32",
+      "i32",
+      "buffer",
+      "buffer",
+      "buffer",
+    ],
+    result: "i32",
+    nonblocking: true,
+  },
+  /**
+   * int32_t rast_group_last_logits(rast_group *g, int32_t which, int32_t row, float *out,
+   *   int64_t cap, int64_t *len)
+   */
+  rast_group_last_logits: {
+    parameters: ["pointer", "i32", "i32", "buffer", "i64", "buffer"],
+    result: "i32",
+  },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** ABI version this binding was written for (RAST_ABI_VERSION in rast.h). */

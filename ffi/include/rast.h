@@ -82,6 +82,50 @@ int32_t rast_model_forward(rast_model *m, const int32_t *tokens, const int32_t *
                            const int32_t *slots, const int32_t *start_pos, int32_t n_seqs,
                            int32_t logits_mode, float *out_logits);
 
+/* ---- RAST decoding: a base model steered by (positive, negative, weight) pairs ---- */
+
+/* Groups a base model with n_pairs pairs (pos[i], neg[i], weights[i]); n_pairs may be 0 (plain
+ * sampling from the base). The group borrows the models: free it before them. All models must
+ * have caches of the same shape (rast_group_cache_init sets them all). */
+int32_t rast_group_init(rast_model *base, rast_model *const *pos, rast_model *const *neg,
+                        const float *weights, int32_t n_pairs, rast_group **out);
+int32_t rast_group_free(rast_group *g);
+
+/* rast_cache_init / rast_cache_copy on every model of the group. */
+int32_t rast_group_cache_init(rast_group *g, int32_t n_slots, int32_t max_len);
+int32_t rast_group_cache_copy(rast_group *g, int32_t src, int32_t dst, int32_t len);
+
+/* The vocab shared by all models (the smallest); ids from it up to the base vocab are never
+ * sampled. */
+int32_t rast_group_vocab(rast_group *g, int32_t *shared_vocab, int32_t *base_vocab);
+
+/* Floats per sequence in out_stats for a given stats_k:
+ *   [0] log p_base(chosen)  [1] log p_combined(chosen)  [2] weighted delta of chosen
+ *   [3] entropy of base  [4] entropy of combined  [5] KL(combined || base)     (nats, after T)
+ *   [6, 6+K) top-K boosted ids  [6+K, 6+2K) their deltas
+ *   [6+2K, 6+3K) top-K suppressed ids  [6+3K, 6+4K) their deltas                 */
+#define RAST_STATS_WIDTH(k) (6 + 4 * (k))
+
+/* One RAST step for a ragged batch (same layout as rast_model_forward): every model runs the
+ * tokens, the last position of each sequence is combined as
+ *   z = base[:V] + sum_i w_i (pos_i[:V] - neg_i[:V]),  z[V:] = -inf
+ * then temperature (0: greedy), top_k (0: off), top_p (vLLM convention) and sampling with a
+ * uniform drawn from (seeds[i], position of the new token): a sequence's tokens depend only on
+ * its seed and its history. Outputs (caller-owned): out_tokens [n_seqs]; out_stats
+ * [n_seqs, RAST_STATS_WIDTH(stats_k)] or NULL; out_logits [n_seqs, base vocab] combined logits
+ * before temperature, or NULL. stats_k must be <= the shared vocab. */
+int32_t rast_group_step(rast_group *g, const int32_t *tokens, const int32_t *seq_lens,
+                        const int32_t *slots, const int32_t *start_pos, int32_t n_seqs,
+                        const uint64_t *seeds, float temperature, float top_p, int32_t top_k,
+                        int32_t stats_k, int32_t *out_tokens, float *out_stats,
+                        float *out_logits);
+
+/* For the step debugger: row `row` of the last step's logits of one model, float32.
+ * which: 0 base [base vocab], 1 combined [base vocab], 2+2i positive i, 3+2i negative i
+ * [that model's vocab]. out must hold that many floats; *len receives the count. */
+int32_t rast_group_last_logits(rast_group *g, int32_t which, int32_t row, float *out,
+                               int64_t cap, int64_t *len);
+
 #ifdef __cplusplus
 }
 #endif

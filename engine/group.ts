@@ -1,0 +1,148 @@
+/**
+ * A RAST group over the shim: a base model and (positive, negative, weight) pairs that step
+ * together over shared cache slots; combine and sampling run where the logits are.
+ */
+import { lib, unwrap } from "../ffi/lib.ts";
+import type { Batch, Model } from "./model.ts";
+
+/** One steering pair: weight · (positive − negative) is added to the base logits. */
+export interface Pair {
+  positive: Model;
+  negative: Model;
+  weight: number;
+}
+
+/** Decoding settings for one step. */
+export interface Sampling {
+  /** 0 means greedy. */
+  temperature: number;
+  topP: number;
+  /** 0 means off. */
+  topK: number;
+  /** Length of the boosted / suppressed lists in the statistics. */
+  statsK: number;
+}
+
+/** Caller-owned outputs of a step; stats and logits are optional. */
+export interface StepBuffers {
+  tokens: Int32Array;
+  stats?: Float32Array;
+  logits?: Float32Array;
+}
+
+/** Floats per sequence in the statistics buffer (RAST_STATS_WIDTH). */
+export const statsWidth = (k: number): number => 6 + 4 * k;
+
+const pointerArray = (ptrs: Deno.PointerValue[]) =>
+  BigUint64Array.from(ptrs, (p) => BigInt(Deno.UnsafePointer.value(p)));
+
+/** The RAST decoder's device side. Borrows its models: close it before them. */
+export class RastGroup {
+  #handle: Deno.PointerValue;
+  readonly sharedVocab: number;
+  readonly baseVocab: number;
+
+  constructor(readonly base: Model, readonly pairs: Pair[]) {
+    const out = new BigUint64Array(1);
+    unwrap(lib().rast_group_init(
+      base.pointer,
+      new Uint8Array(pointerArray(pairs.map((p) => p.positive.pointer)).buffer),
+      new Uint8Array(pointerArray(pairs.map((p) => p.negative.pointer)).buffer),
+      new Uint8Array(Float32Array.from(pairs, (p) => p.weight).buffer),
+      pairs.length,
+      new Uint8Array(out.buffer),
+    ));
+    this.#handle = Deno.UnsafePointer.create(out[0]);
+    const shared = new Int32Array(1), full = new Int32Array(1);
+    unwrap(lib().rast_group_vocab(this.#handle, shared, full));
+    this.sharedVocab = shared[0];
+    this.baseVocab = full[0];
+  }
+
+  #live(): Deno.PointerValue {
+    if (!this.#handle) throw new Error("The RAST group is closed");
+    return this.#handle;
+  }
+
+  /** Sets up every model's KV cache with the same shape. */
+  async initCache(slots: number, maxLen: number): Promise<void> {
+    unwrap(await lib().rast_group_cache_init(this.#live(), slots, maxLen));
+  }
+
+  /** Copies positions [0, len) of slot src into dst in every model (prefix sharing). */
+  copySlot(src: number, dst: number, len: number): void {
+    unwrap(lib().rast_group_cache_copy(this.#live(), src, dst, len));
+  }
+
+  /** Runs every model on the batch, combines, samples one token per sequence. */
+  async step(
+    batch: Batch,
+    seeds: BigUint64Array,
+    sampling: Sampling,
+    out: StepBuffers,
+  ): Promise<void> {
+    const n = batch.seqLens.length;
+    if (out.tokens.length < n || seeds.length < n) throw new RangeError("step: buffers too small");
+    if (out.stats && out.stats.length < n * statsWidth(sampling.statsK)) {
+      throw new RangeError("step: stats buffer too small");
+    }
+    if (out.logits && out.logits.length < n * this.baseVocab) {
+      throw new RangeError("step: logits buffer too small");
+    }
+    const code = await lib().rast_group_step(
+      this.#live(),
+      batch.tokens,
+      batch.seqLens,
+      batch.slots,
+      batch.startPos,
+      n,
+      seeds,
+      sampling.temperature,
+      sampling.topP,
+      sampling.topK,
+      sampling.statsK,
+      out.tokens,
+      out.stats ?? null,
+      out.logits ?? null,
+    );
+    unwrap(code);
+  }
+
+  /**
+   * Row `row` of the last step's logits: "base", "combined", or ["positive" | "negative", pair].
+   * For the step debugger; copies one full vocab row.
+   */
+  lastLogits(
+    which: "base" | "combined" | ["positive" | "negative", number],
+    row: number,
+  ): Float32Array {
+    const index = which === "base"
+      ? 0
+      : which === "combined"
+      ? 1
+      : 2 + 2 * which[1] + (which[0] === "negative" ? 1 : 0);
+    const model = typeof which === "string" ? this.base : this.pairs[which[1]]?.[which[0]];
+    const out = new Float32Array(Math.max(model?.vocab ?? 0, this.baseVocab));
+    const len = new BigInt64Array(1);
+    unwrap(lib().rast_group_last_logits(
+      this.#live(),
+      index,
+      row,
+      out,
+      BigInt(out.length),
+      new Uint8Array(len.buffer),
+    ));
+    return out.subarray(0, Number(len[0]));
+  }
+
+  /** Frees the group (not its models); safe to call twice. */
+  close(): void {
+    if (!this.#handle) return;
+    lib().rast_group_free(this.#handle);
+    this.#handle = null;
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
