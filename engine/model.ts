@@ -15,6 +15,8 @@ export interface LoadOptions {
   device?: string;
   /** CPU threads for libtorch (default: one per core). */
   threads?: number;
+  /** Ranks the model is split across (Megatron-style); default 1. */
+  tensorParallel?: number;
 }
 
 /** What the shim reports about a loaded model. */

@@ -1,0 +1,133 @@
+/**
+ * Opening the engine: resolve and load the base model and the steering pairs, check their
+ * tokenizers agree, and hand back a RastEngine whose generate() is the event stream.
+ */
+import type { RastEngine } from "./events.ts";
+import { type Dtype, Model } from "./model.ts";
+import { type Pair, RastGroup } from "./group.ts";
+import { RastDecoder } from "./decoder.ts";
+import { checkVocabCompatible, Tokenizer, type VocabReport } from "./tokenizer.ts";
+import { resolveModel } from "./hub.ts";
+import { EngineError } from "../ffi/errors.ts";
+import { UserError } from "./errors.ts";
+
+export type { EngineEvent, GenerateOptions, GenerateRequest, RastEngine } from "./events.ts";
+
+/** A steering pair as paths (folders or hub ids) and its weight. */
+export interface PairSpec {
+  positive: string;
+  negative: string;
+  weight: number;
+}
+
+/** Everything needed to open the engine. */
+export interface EngineOptions {
+  baseModel: string;
+  pairs: PairSpec[];
+  tensorParallelSize?: number;
+  dtype?: Dtype;
+  device?: string;
+  /** Sequences decoded at once (default 32). */
+  maxConcurrent?: number;
+  /** Upper bound on the KV caches of all models, in bytes. */
+  kvMemoryBytes?: number;
+  threads?: number;
+}
+
+/** The opened engine, with what was loaded (for run.json and the UI). */
+export interface OpenedEngine extends RastEngine {
+  readonly decoder: RastDecoder;
+  readonly models: { base: Model; pairs: Pair[] };
+  readonly tokenizer: Tokenizer | null;
+  readonly vocab: { shared: number; base: number; reports: VocabReport[] };
+}
+
+const DTYPE_BYTES: Record<Dtype, number> = { float32: 4, bfloat16: 2, float16: 2 };
+
+/** KV bytes per position of one slot: 2 (K and V) · layers · KV heads · head dim · dtype. */
+function kvBytesPerPosition(model: Model): number {
+  const i = model.info;
+  return 2 * i.layers * i.kvHeads * i.headDim * DTYPE_BYTES[i.dtype];
+}
+
+async function loadModel(arg: string, options: EngineOptions, tensorParallel = 1) {
+  const path = resolveModel(arg).path;
+  try {
+    return await Model.load(path, {
+      dtype: options.dtype,
+      device: options.device,
+      threads: options.threads,
+      ...(tensorParallel > 1 ? { tensorParallel } : {}),
+    });
+  } catch (err) {
+    if (err instanceof EngineError && err.isUserError) throw new UserError(err.message);
+    throw err;
+  }
+}
+
+/** Loads every model and returns the engine; closes what it loaded if anything fails. */
+export async function openEngine(options: EngineOptions): Promise<OpenedEngine> {
+  const loaded: Model[] = [];
+  try {
+    const base = await loadModel(options.baseModel, options, options.tensorParallelSize ?? 1);
+    loaded.push(base);
+    const pairs: Pair[] = [];
+    const cache = new Map<string, Model>(); // one model may serve several pairs
+    for (const spec of options.pairs) {
+      const get = async (arg: string) => {
+        let m = cache.get(arg);
+        if (!m) {
+          m = await loadModel(arg, options);
+          loaded.push(m);
+          cache.set(arg, m);
+        }
+        return m;
+      };
+      pairs.push({
+        positive: await get(spec.positive),
+        negative: await get(spec.negative),
+        weight: spec.weight,
+      });
+    }
+    const tokenizer = await Tokenizer.fromModelDir(base.info.dir);
+    const reports: VocabReport[] = [];
+    if (tokenizer) {
+      for (const m of new Set(pairs.flatMap((p) => [p.positive, p.negative]))) {
+        const small = await Tokenizer.fromModelDir(m.info.dir);
+        if (!small) continue; // no tokenizer of its own: it uses the base's ids
+        reports.push(checkVocabCompatible(tokenizer, small, {
+          baseVocab: base.vocab,
+          smallVocab: m.vocab,
+          baseName: base.info.dir,
+          smallName: m.info.dir,
+        }));
+      }
+    }
+    const group = new RastGroup(base, pairs);
+    const models = [base, ...new Set(pairs.flatMap((p) => [p.positive, p.negative]))];
+    const decoder = new RastDecoder(group, tokenizer, {
+      maxConcurrent: options.maxConcurrent ?? 32,
+      kvMemoryBytes: options.kvMemoryBytes,
+      kvBytesPerPosition: models.reduce((n, m) => n + kvBytesPerPosition(m), 0),
+    });
+    let closed = false;
+    return {
+      decoder,
+      models: { base, pairs },
+      tokenizer,
+      vocab: { shared: group.sharedVocab, base: group.baseVocab, reports },
+      generate: (requests, opts) => decoder.generate(requests, opts),
+      decode: (ids) => decoder.decode(ids),
+      encode: (text) => decoder.encode(text),
+      close: () => {
+        if (closed) return;
+        closed = true;
+        group.close();
+        for (const m of models) m.close();
+      },
+    };
+  } catch (err) {
+    for (const m of loaded) m.close();
+    throw err;
+  }
+}

@@ -1,0 +1,182 @@
+// The RAST decoder's event stream: prefix sharing, seeded determinism, sampling distribution.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { openEngine, type OpenedEngine } from "../engine/mod.ts";
+import type { EngineEvent, GenerateOptions, GenerateRequest } from "../engine/events.ts";
+import { readSafetensors, toFloat32 } from "../engine/safetensors.ts";
+import { FIXTURES_DIR } from "./shared.ts";
+
+const dir = (m: string) => join(FIXTURES_DIR, m);
+const PROMPT0 = [5, 17, 300, 42, 999, 7, 1100];
+
+function trio(alpha = 1, maxConcurrent = 64): Promise<OpenedEngine> {
+  return openEngine({
+    baseModel: dir("base"),
+    pairs: [{ positive: dir("pos"), negative: dir("neg"), weight: alpha }],
+    maxConcurrent,
+  });
+}
+
+async function collect(engine: OpenedEngine, requests: GenerateRequest[], options: GenerateOptions) {
+  const events: EngineEvent[] = [];
+  for await (const e of engine.generate(requests, options)) events.push(e);
+  const errors = events.filter((e) => e.kind === "error");
+  assert.deepEqual(errors, []);
+  const finished = new Map<string, number[]>();
+  for (const e of events) if (e.kind === "finished") finished.set(`${e.request}/${e.sample}`, e.tokens);
+  return { events, finished };
+}
+
+Deno.test("32 samples of one prompt share one prefill", async () => {
+  const engine = await trio();
+  try {
+    const { finished } = await collect(engine, [
+      { request: 0, promptIds: PROMPT0, samples: 32, seed: 3 },
+    ], { temperature: 1, topP: 0.95, maxNewTokens: 4 });
+    assert.equal(finished.size, 32);
+    assert.equal(engine.decoder.counters.prefillCalls, 1);
+    assert.equal(engine.decoder.counters.prefillTokens, PROMPT0.length - 1);
+    // Each sample fed the prompt's last token once, then 3 more tokens.
+    assert.equal(engine.decoder.counters.decodeTokens, 32 * 4);
+  } finally {
+    engine.close();
+  }
+});
+
+Deno.test("a seed gives the same tokens alone and inside a mixed batch", async () => {
+  const engine = await trio(1, 8);
+  try {
+    const options = { temperature: 1, topP: 0.95, maxNewTokens: 12 };
+    const alone = await collect(engine, [{ request: 0, promptIds: PROMPT0, samples: 2, seed: 7 }], options);
+    const mixed = await collect(engine, [
+      { request: 5, promptIds: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13], samples: 5, seed: 11 },
+      { request: 0, promptIds: PROMPT0, samples: 2, seed: 7 },
+      { request: 6, promptIds: [640], samples: 3, seed: 12 },
+    ], options);
+    assert.deepEqual(mixed.finished.get("0/0"), alone.finished.get("0/0"));
+    assert.deepEqual(mixed.finished.get("0/1"), alone.finished.get("0/1"));
+    assert.notDeepEqual(alone.finished.get("0/0"), alone.finished.get("0/1"));
+    assert.equal(mixed.finished.size, 10);
+  } finally {
+    engine.close();
+  }
+});
+
+Deno.test("stop ids and max new tokens end samples with their reason", async () => {
+  const engine = await trio();
+  try {
+    const greedy = await collect(engine, [{ request: 0, promptIds: PROMPT0, samples: 1, seed: 1 }], {
+      temperature: 0,
+      topP: 1,
+      maxNewTokens: 6,
+    });
+    const tokens = greedy.finished.get("0/0")!;
+    assert.equal(tokens.length, 6);
+    const stopId = tokens[3];
+    const stopped = await collect(engine, [{ request: 0, promptIds: PROMPT0, samples: 1, seed: 1 }], {
+      temperature: 0,
+      topP: 1,
+      maxNewTokens: 6,
+      stopIds: [stopId],
+    });
+    const end = stopped.events.find((e) => e.kind === "finished");
+    assert.ok(end?.kind === "finished");
+    assert.equal(end.reason, "stop");
+    assert.deepEqual(end.tokens, tokens.slice(0, tokens.indexOf(stopId) + 1));
+  } finally {
+    engine.close();
+  }
+});
+
+Deno.test("cancelling stops every sample with reason cancelled", async () => {
+  const engine = await trio();
+  try {
+    const controller = new AbortController();
+    const reasons: string[] = [];
+    for await (const e of engine.generate([{ request: 0, promptIds: PROMPT0, samples: 3, seed: 1 }], {
+      temperature: 1,
+      topP: 1,
+      maxNewTokens: 50,
+      signal: controller.signal,
+    })) {
+      if (e.kind === "token" && e.sample === 0 && !controller.signal.aborted) controller.abort();
+      if (e.kind === "finished") reasons.push(e.reason);
+    }
+    assert.deepEqual(reasons, ["cancelled", "cancelled", "cancelled"]);
+  } finally {
+    engine.close();
+  }
+});
+
+/** vLLM's top-p on a logit vector after temperature: the kept tokens' renormalised probabilities. */
+function expectedDistribution(z: Float32Array, temperature: number, topP: number): Float64Array {
+  const scaled = Array.from(z, (v) => v / temperature);
+  const max = Math.max(...scaled.filter(Number.isFinite));
+  const p = scaled.map((v) => (Number.isFinite(v) ? Math.exp(v - max) : 0));
+  const total = p.reduce((a, b) => a + b, 0);
+  const probs = p.map((v) => v / total);
+  const ascending = probs.map((v, i) => [v, i]).sort((a, b) => a[0] - b[0]);
+  const out = new Float64Array(z.length);
+  let cum = 0;
+  ascending.forEach(([v, i], rank) => {
+    cum += v;
+    const drop = cum <= 1 - topP && rank < ascending.length - 1;
+    if (!drop) out[i] = v;
+  });
+  const kept = out.reduce((a, b) => a + b, 0);
+  return out.map((v) => v / kept);
+}
+
+/** Upper critical value of chi-square(df) at significance 0.001 (Wilson–Hilferty). */
+function chiSquareCritical(df: number): number {
+  const z = 3.090232; // standard normal quantile at 0.999
+  const a = 2 / (9 * df);
+  return df * (1 - a + z * Math.sqrt(a)) ** 3;
+}
+
+for (const temperature of [0.7, 1.0]) {
+  for (const topP of [0.95, 1.0]) {
+    Deno.test(`first-token frequencies follow softmax(top-p(z) / T) at T=${temperature} p=${topP}`, async () => {
+      const ref = await readSafetensors(join(FIXTURES_DIR, "reference.safetensors"));
+      const expected = expectedDistribution(
+        toFloat32(ref.get("prompt0.rast_alpha1.0.step0_logits")!),
+        temperature,
+        topP,
+      );
+      const engine = await trio(1, 512);
+      try {
+        const N = 20000;
+        const { finished } = await collect(engine, [
+          { request: 0, promptIds: PROMPT0, samples: N, seed: 2024 },
+        ], { temperature, topP, maxNewTokens: 1 });
+        const counts = new Float64Array(expected.length);
+        for (const tokens of finished.values()) counts[tokens[0]]++;
+        for (let i = 0; i < expected.length; i++) {
+          if (expected[i] === 0) assert.equal(counts[i], 0, `token ${i} is outside the nucleus`);
+        }
+        // Bins with expected count < 5 are pooled into one.
+        let chi = 0, bins = 0, poolE = 0, poolO = 0;
+        for (let i = 0; i < expected.length; i++) {
+          const e = expected[i] * N;
+          if (e === 0) continue;
+          if (e < 5) {
+            poolE += e;
+            poolO += counts[i];
+            continue;
+          }
+          chi += (counts[i] - e) ** 2 / e;
+          bins++;
+        }
+        if (poolE > 0) {
+          chi += (poolO - poolE) ** 2 / poolE;
+          bins++;
+        }
+        assert.ok(bins >= 3, `too few bins (${bins})`);
+        const critical = chiSquareCritical(bins - 1);
+        assert.ok(chi < critical, `chi-square ${chi.toFixed(1)} >= ${critical.toFixed(1)} (df ${bins - 1})`);
+      } finally {
+        engine.close();
+      }
+    });
+  }
+}
