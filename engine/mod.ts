@@ -50,7 +50,12 @@ function kvBytesPerPosition(model: Model): number {
   return 2 * i.layers * i.kvHeads * i.headDim * DTYPE_BYTES[i.dtype];
 }
 
-async function loadModel(arg: string, options: EngineOptions, tensorParallel = 1) {
+/** Loads one model by folder or hub id; bad input becomes a one-line UserError. */
+export async function loadModel(
+  arg: string,
+  options: Pick<EngineOptions, "dtype" | "device" | "threads" | "tensorParallelSize">,
+  tensorParallel = options.tensorParallelSize ?? 1,
+): Promise<Model> {
   const path = resolveModel(arg).path;
   try {
     return await Model.load(path, {
@@ -69,7 +74,7 @@ async function loadModel(arg: string, options: EngineOptions, tensorParallel = 1
 export async function openEngine(options: EngineOptions): Promise<OpenedEngine> {
   const loaded: Model[] = [];
   try {
-    const base = await loadModel(options.baseModel, options, options.tensorParallelSize ?? 1);
+    const base = await loadModel(options.baseModel, options);
     loaded.push(base);
     const pairs: Pair[] = [];
     const cache = new Map<string, Model>(); // one model may serve several pairs
@@ -77,7 +82,7 @@ export async function openEngine(options: EngineOptions): Promise<OpenedEngine> 
       const get = async (arg: string) => {
         let m = cache.get(arg);
         if (!m) {
-          m = await loadModel(arg, options);
+          m = await loadModel(arg, options, 1);
           loaded.push(m);
           cache.set(arg, m);
         }

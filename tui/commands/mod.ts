@@ -1,6 +1,11 @@
 /** Every CLI command's `register` function, in the order `--help` lists them. */
 import type { Command } from "commander";
+import { register as registerRun } from "./run.ts";
+import { register as registerModelCommands } from "./model_commands.ts";
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commandModules: RegisterCommand[] = [];
+export const commandModules: RegisterCommand[] = [
+  registerRun,
+  registerModelCommands,
+];

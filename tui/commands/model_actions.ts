@@ -1,0 +1,182 @@
+/** Actions of `info`, `logits` and `generate`: thin wrappers over the engine. */
+import { UserError } from "../../engine/errors.ts";
+import { integer, number, parsePair } from "./run_options.ts";
+import type { PairSpec } from "../../engine/mod.ts";
+
+interface ModelArgs {
+  model?: string;
+  baseModel?: string;
+  dtype?: string;
+  device?: string;
+  tensorParallelSize: string;
+}
+
+function modelArg(o: ModelArgs): string {
+  const model = o.model ?? o.baseModel;
+  if (!model) throw new UserError("--model is missing; pass a model folder or a hub id Org/Name");
+  return model;
+}
+
+function dtypeArg(dtype: string | undefined) {
+  if (dtype === undefined) return undefined;
+  if (dtype !== "float32" && dtype !== "bfloat16" && dtype !== "float16") {
+    throw new UserError(`--dtype "${dtype}" is not one of float32, bfloat16, float16; pass one`);
+  }
+  return dtype;
+}
+
+function tokensArg(text: string | undefined): number[] {
+  if (text === undefined) throw new UserError("--tokens is missing; pass ids such as 5,17,300");
+  const ids = text.split(",").map((s) => s.trim());
+  if (ids.length === 0 || ids.some((s) => !/^\d+$/.test(s))) {
+    throw new UserError(`--tokens "${text}" is not a comma-separated list of ids; pass e.g. 5,17,300`);
+  }
+  return ids.map(Number);
+}
+
+async function loadOne(o: ModelArgs) {
+  const { loadModel } = await import("../../engine/mod.ts");
+  return loadModel(modelArg(o), {
+    dtype: dtypeArg(o.dtype),
+    device: o.device,
+    tensorParallelSize: integer("--tensor-parallel-size", o.tensorParallelSize, 1),
+  });
+}
+
+/** `rast info`. */
+export async function infoCommand(o: ModelArgs & { json?: boolean }): Promise<void> {
+  using model = await loadOne(o);
+  const i = model.info;
+  if (o.json) {
+    console.log(JSON.stringify(i));
+    return;
+  }
+  const rows: [string, string][] = [
+    ["folder", i.dir],
+    ["architecture", i.architecture],
+    ["parameters", `${i.parameters.toLocaleString("en-US")} (${(i.parameters / 1e9).toFixed(3)} B)`],
+    ["layers", String(i.layers)],
+    ["hidden / intermediate", `${i.hidden} / ${i.intermediate}`],
+    ["heads / kv heads / head dim", `${i.heads} / ${i.kvHeads} / ${i.headDim}`],
+    ["vocab", String(i.vocab)],
+    ["tied embeddings", String(i.tiedEmbeddings)],
+    ["rope", `${i.rope.type}, theta ${i.rope.theta}, factor ${i.rope.factor}`],
+    ["max positions", String(i.maxPositions)],
+    ["dtype (disk / compute)", `${i.diskDtype || "?"} / ${i.dtype}`],
+    ["device", i.device],
+    ["tensor parallel", String(i.tensorParallel)],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
+}
+
+/** `rast logits`. */
+export async function logitsCommand(o: ModelArgs & { tokens?: string; out?: string }) {
+  const ids = tokensArg(o.tokens);
+  if (!o.out) throw new UserError("--out is missing; pass a path such as logits.safetensors");
+  using model = await loadOne(o);
+  for (const id of ids) {
+    if (id >= model.vocab) {
+      throw new UserError(`Token id ${id} is outside the vocab (${model.vocab}); pass smaller ids`);
+    }
+  }
+  await model.initCache(1, ids.length);
+  const logits = await model.forward({
+    tokens: Int32Array.from(ids),
+    seqLens: Int32Array.of(ids.length),
+    slots: Int32Array.of(0),
+    startPos: Int32Array.of(0),
+  }, "all");
+  const { writeSafetensors } = await import("../../engine/safetensors.ts");
+  await writeSafetensors(o.out, {
+    logits: { dtype: "F32", shape: [ids.length, model.vocab], data: logits },
+  }, { model: model.info.dir, tokens: ids.join(",") });
+  console.error(`rast: wrote logits [${ids.length}, ${model.vocab}] to ${o.out}`);
+}
+
+interface GenerateArgs extends ModelArgs {
+  positiveModel?: string;
+  negativeModel?: string;
+  alpha: string;
+  pair?: string[];
+  tokens?: string;
+  prompt?: string;
+  maxNewTokens: string;
+  temperature: string;
+  topP: string;
+  topK: string;
+  seed: string;
+  json?: boolean;
+}
+
+function pairsArg(o: GenerateArgs, alphaGiven: boolean): PairSpec[] {
+  const pairs: PairSpec[] = [];
+  if (o.positiveModel !== undefined || o.negativeModel !== undefined) {
+    if (!o.positiveModel || !o.negativeModel) {
+      throw new UserError("--positive-model and --negative-model go together; pass both");
+    }
+    pairs.push({
+      positive: o.positiveModel,
+      negative: o.negativeModel,
+      weight: number("--alpha", o.alpha),
+    });
+  } else if (alphaGiven) {
+    throw new UserError("--alpha needs --positive-model and --negative-model; pass them");
+  }
+  for (const spec of o.pair ?? []) pairs.push(parsePair(spec));
+  return pairs;
+}
+
+/** `rast generate`. */
+export async function generateCommand(o: GenerateArgs, alphaGiven: boolean): Promise<void> {
+  const pairs = pairsArg(o, alphaGiven);
+  if ((o.tokens === undefined) === (o.prompt === undefined)) {
+    throw new UserError("Pass exactly one of --tokens and --prompt");
+  }
+  const options = {
+    maxNewTokens: integer("--max-new-tokens", o.maxNewTokens, 1),
+    temperature: number("--temperature", o.temperature, { min: 0 }),
+    topP: number("--top-p", o.topP, { above: 0, max: 1 }),
+    topK: integer("--top-k", o.topK, 0),
+  };
+  const seed = integer("--seed", o.seed, 0, 2 ** 32 - 1);
+  const promptIds = o.tokens !== undefined ? tokensArg(o.tokens) : undefined;
+  const { openEngine } = await import("../../engine/mod.ts");
+  const engine = await openEngine({
+    baseModel: modelArg(o),
+    pairs,
+    dtype: dtypeArg(o.dtype),
+    device: o.device,
+    tensorParallelSize: integer("--tensor-parallel-size", o.tensorParallelSize, 1),
+    maxConcurrent: 1,
+  });
+  try {
+    const ids = promptIds ?? engine.encode(o.prompt!);
+    const stopIds = o.prompt !== undefined ? [...(engine.tokenizer?.eosIds ?? [])] : [];
+    let tokens: number[] = [];
+    let text = "";
+    const stream = engine.generate([{ request: 0, promptIds: ids, samples: 1, seed }], {
+      ...options,
+      stopIds,
+    });
+    for await (const event of stream) {
+      if (event.kind === "token" && !o.json && engine.tokenizer) {
+        await Deno.stdout.write(new TextEncoder().encode(event.text));
+      } else if (event.kind === "finished") {
+        tokens = event.tokens;
+        text = event.text;
+      } else if (event.kind === "error") {
+        throw new Error(event.message);
+      }
+    }
+    if (o.json) {
+      console.log(JSON.stringify(engine.tokenizer ? { tokens, text } : { tokens }));
+    } else if (engine.tokenizer) {
+      console.log();
+    } else {
+      console.log(tokens.join(","));
+    }
+  } finally {
+    engine.close();
+  }
+}

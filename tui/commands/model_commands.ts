@@ -1,0 +1,70 @@
+/**
+ * Engine debug commands: `info`, `logits` and `generate` (declarations only; the actions live
+ * in model_actions.ts and load libtorch lazily).
+ */
+import { type Command, Option } from "commander";
+
+const collect = (value: string, previous: string[] | undefined): string[] => [
+  ...previous ?? [],
+  value,
+];
+
+/** Options every model-loading command shares. */
+function modelOptions(command: Command): Command {
+  return command
+    .option("--model <dir|Org/Name>", "the (base) model: a folder, or a hub id in the HF cache")
+    .addOption(new Option("--base-model <dir|Org/Name>", "alias of --model").hideHelp())
+    .option("--dtype <type>", "float32, bfloat16 or float16 (default float32 on CPU)")
+    .option("--device <name>", "cpu or cuda:N (default: cuda:0 when built with CUDA)")
+    .option("--tensor-parallel-size <n>", "ranks to split the base model across", "1");
+}
+
+/** Registers info, logits and generate. */
+export function register(program: Command): void {
+  modelOptions(
+    program.command("info").description(
+      "Print a model's architecture, sizes, dtype, vocab and parameter count.",
+    ),
+  ).option("--json", "print JSON").action(async (options) => {
+    const { infoCommand } = await import("./model_actions.ts");
+    await infoCommand(options);
+  });
+
+  modelOptions(
+    program.command("logits").description(
+      "Write the logits of every position of a token sequence to a safetensors file " +
+        "(one float32 tensor `logits`, shape [T, V]).",
+    ),
+  )
+    .option("--tokens <ids>", "comma-separated token ids, e.g. 5,17,300")
+    .option("--out <file.safetensors>", "where to write the logits")
+    .action(async (options) => {
+      const { logitsCommand } = await import("./model_actions.ts");
+      await logitsCommand(options);
+    });
+
+  modelOptions(
+    program.command("generate").description(
+      "Decode one prompt with the KV cache, optionally RAST-steered, and print the result.",
+    ),
+  )
+    .option("--positive-model <dir|Org/Name>", "the small RL-tuned model")
+    .option("--negative-model <dir|Org/Name>", "the small model before RL")
+    .option("--alpha <number>", "weight of the positive − negative logit delta", "1.0")
+    .addOption(
+      new Option("--pair <POS:NEG:WEIGHT>", "another steering pair and its weight (repeatable)")
+        .argParser(collect),
+    )
+    .option("--tokens <ids>", "prompt token ids, comma-separated")
+    .option("--prompt <text>", "prompt text (needs a tokenizer.json in the base model folder)")
+    .option("--max-new-tokens <n>", "tokens to generate", "64")
+    .option("--temperature <number>", "sampling temperature (0 = greedy)", "0")
+    .option("--top-p <number>", "nucleus sampling mass, in (0, 1]", "1.0")
+    .option("--top-k <n>", "keep only the k most likely tokens (0 = off)", "0")
+    .option("--seed <n>", "sampling seed", "0")
+    .option("--json", "print {\"tokens\": [...]} (and \"text\" with a tokenizer)")
+    .action(async (options, command: Command) => {
+      const { generateCommand } = await import("./model_actions.ts");
+      await generateCommand(options, command.getOptionValueSource("alpha") !== "default");
+    });
+}
