@@ -157,7 +157,12 @@ export function number(
 }
 
 /** A whole number in [min, max]. */
-export function integer(flag: string, text: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+export function integer(
+  flag: string,
+  text: string,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (!/^\s*\d+\s*$/.test(text)) {
     throw new UserError(
       `${flag} "${text}" is not a whole number; pass one such as ${Math.max(min, 1)}`,

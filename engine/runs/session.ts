@@ -1,0 +1,253 @@
+/**
+ * One run's generation loop, shared by the TUI and the headless batch mode: it asks the engine
+ * only for samples not yet journalled, passes every engine event through unchanged, grades each
+ * finished sample, journals it (append + fsync), and rewrites a prediction file (atomically)
+ * as soon as every row of that sample index is done. metrics.json is written when all are.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import type { EngineEvent, GenerateRequest, RastEngine } from "../events.ts";
+import { computeMetrics, type Metrics } from "../eval/mod.ts";
+import { makeDirDurable, writeTextAtomic } from "./atomic.ts";
+import { Journal, sampleKey, type SampleRecord, type Verdict } from "./journal.ts";
+import type { RunPlan } from "./plan.ts";
+import { predictionFileText } from "./predictions.ts";
+import { writeRunRecord } from "./run_json.ts";
+import { rowSeed } from "./seeds.ts";
+
+/** What grades a finished sample (eval's Grader has this shape). */
+export interface SampleGrader {
+  grade(output: string, gold: string, dataset: string): Promise<Verdict>;
+}
+
+/** How a run ended. */
+export interface RunSummary {
+  dir: string;
+  total: number;
+  /** Samples journalled, this session and before. */
+  done: number;
+  /** Samples journalled before this session started. */
+  doneBefore: number;
+  correct: number;
+  /** Every sample is journalled; metrics.json is written. */
+  complete: boolean;
+  metrics?: Metrics;
+  /** Engine or grader failures; their samples stay unfinished and a rerun redoes them. */
+  errors: string[];
+}
+
+/** Per-call options of RunSession.events. */
+export interface RunEventsOptions {
+  signal?: AbortSignal;
+  /** Prompt text → base token ids (default engine.encode). */
+  encode?: (text: string) => number[];
+}
+
+/** Opens the run for writing: creates its folder, writes run.json (new runs), opens the journal. */
+export async function startRun(plan: RunPlan, grader: SampleGrader): Promise<RunSession> {
+  makeDirDurable(plan.paths.dir);
+  if (!existsSync(plan.paths.runJson)) await writeRunRecord(plan.paths.runJson, plan.record);
+  const session = new RunSession(plan, grader, Journal.open(plan.paths.journal));
+  await session.writeCompletePredictions();
+  return session;
+}
+
+/** A run open for writing; see the module comment. */
+export class RunSession {
+  readonly plan: RunPlan;
+  readonly doneBefore: number;
+  readonly #grader: SampleGrader;
+  readonly #journal: Journal;
+  readonly #rowsByIndex: Map<number, RunPlan["dataset"]["rows"][number]>;
+  readonly #verdicts = new Map<string, Promise<Verdict | undefined>>();
+  readonly #listeners: ((record: SampleRecord) => void)[] = [];
+  readonly #written = new Set<number>();
+  readonly #errors: string[] = [];
+  #inflight = new Set<Promise<void>>();
+
+  constructor(plan: RunPlan, grader: SampleGrader, journal: Journal) {
+    this.plan = plan;
+    this.#grader = grader;
+    this.#journal = journal;
+    this.#rowsByIndex = new Map(plan.dataset.rows.map((r) => [r.index, r]));
+    this.doneBefore = this.done;
+  }
+
+  /** Samples in the run. */
+  get total(): number {
+    return this.plan.total;
+  }
+
+  /** Samples journalled so far. */
+  get done(): number {
+    return this.#journal.records.size;
+  }
+
+  /** Correct samples among those journalled. */
+  get correct(): number {
+    let n = 0;
+    for (const r of this.#journal.records.values()) if (r.verdict.correct) n++;
+    return n;
+  }
+
+  /** Journalled records (row, sample → record). */
+  get records(): ReadonlyMap<string, SampleRecord> {
+    return this.#journal.records;
+  }
+
+  /** Calls `listener` after each sample is journalled. */
+  onSample(listener: (record: SampleRecord) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  /** Requests for the samples not yet journalled: one per row, only its missing sample indices. */
+  pendingRequests(encode: (text: string) => number[]): GenerateRequest[] {
+    const { dataset, prompts, config } = this.plan;
+    const requests: GenerateRequest[] = [];
+    dataset.rows.forEach((row, i) => {
+      const missing: number[] = [];
+      for (let s = 0; s < config.numRuns; s++) {
+        if (!this.#journal.records.has(sampleKey(row.index, s))) missing.push(s);
+      }
+      if (missing.length === 0) return;
+      requests.push({
+        request: row.index,
+        promptIds: encode(prompts[i]),
+        samples: config.numRuns,
+        sampleIndices: missing.length === config.numRuns ? undefined : missing,
+        seed: rowSeed(config.seed, row.index),
+      });
+    });
+    return requests;
+  }
+
+  /**
+   * Runs the pending samples on `engine`, yielding every engine event unchanged. Grading starts
+   * before a `finished` event is yielded, so verdict() can be asked for it at once.
+   */
+  async *events(engine: RastEngine, opts: RunEventsOptions = {}): AsyncGenerator<EngineEvent> {
+    const encode = opts.encode ?? ((text: string) => engine.encode(text));
+    const requests = this.pendingRequests(encode);
+    if (requests.length === 0) return;
+    const { settings } = this.plan.record;
+    const stream = engine.generate(requests, {
+      temperature: settings.temperature,
+      topP: settings.topP,
+      maxNewTokens: settings.maxTokens,
+      stopIds: settings.stopIds,
+      stopStrings: settings.stopStrings,
+      signal: opts.signal,
+    });
+    for await (const event of stream) {
+      if (event.kind === "finished" && event.reason !== "cancelled") this.#grade(event);
+      if (event.kind === "error") this.#errors.push(event.message);
+      yield event;
+    }
+    await this.settle();
+  }
+
+  /** The verdict of a finished sample once it is graded and journalled (undefined if it failed). */
+  verdict(request: number, sample: number): Promise<Verdict | undefined> {
+    const key = sampleKey(request, sample);
+    const journalled = this.#journal.records.get(key);
+    if (journalled) return Promise.resolve(journalled.verdict);
+    return this.#verdicts.get(key) ?? Promise.resolve(undefined);
+  }
+
+  /** Waits for every grade in flight to be journalled. */
+  async settle(): Promise<void> {
+    while (this.#inflight.size > 0) await Promise.all([...this.#inflight]);
+  }
+
+  /**
+   * Settles, writes any prediction file now complete and, when every sample is done, metrics.json;
+   * closes the journal.
+   */
+  async finish(k?: number): Promise<RunSummary> {
+    await this.settle();
+    await this.writeCompletePredictions();
+    const complete = this.done === this.total;
+    const metrics = complete ? await this.#writeMetrics(k) : undefined;
+    this.#journal.close();
+    return {
+      dir: this.plan.paths.dir,
+      total: this.total,
+      done: this.done,
+      doneBefore: this.doneBefore,
+      correct: this.correct,
+      complete,
+      metrics,
+      errors: [...this.#errors],
+    };
+  }
+
+  /** Stops using the run without settling or writing anything more (grades in flight are lost). */
+  close(): void {
+    this.#journal.close();
+  }
+
+  /** Writes each prediction file whose sample index is done for every row and not on disk yet. */
+  async writeCompletePredictions(): Promise<void> {
+    for (let s = 0; s < this.plan.config.numRuns; s++) await this.#writePredictionIfComplete(s);
+  }
+
+  #grade(event: Extract<EngineEvent, { kind: "finished" }>): void {
+    const row = this.#rowsByIndex.get(event.request);
+    if (!row) {
+      this.#errors.push(`Engine finished request ${event.request}, which is not a row of this run`);
+      return;
+    }
+    const key = sampleKey(event.request, event.sample);
+    const verdict = this.#grader.grade(event.text, row.gold, this.plan.dataset.name)
+      .then(async (verdict) => {
+        const record: SampleRecord = {
+          row: event.request,
+          sample: event.sample,
+          output: event.text,
+          reason: event.reason === "length" ? "length" : "stop",
+          tokens: event.tokens.length,
+          verdict,
+        };
+        if (this.#journal.append(record)) {
+          for (const listener of this.#listeners) listener(record);
+          await this.#writePredictionIfComplete(event.sample);
+        }
+        return verdict;
+      })
+      .catch((err) => {
+        const why = err instanceof Error ? err.message : String(err);
+        this.#errors.push(`Saving row ${event.request} sample ${event.sample} failed: ${why}`);
+        return undefined;
+      });
+    this.#verdicts.set(key, verdict);
+    const done = verdict.then(() => {
+      this.#inflight.delete(done);
+      this.#verdicts.delete(key);
+    });
+    this.#inflight.add(done);
+  }
+
+  async #writePredictionIfComplete(sample: number): Promise<void> {
+    if (this.#written.has(sample)) return;
+    const { dataset } = this.plan;
+    const records = this.#journal.records;
+    if (!dataset.rows.every((r) => records.has(sampleKey(r.index, sample)))) return;
+    this.#written.add(sample);
+    const path = this.plan.paths.prediction(sample);
+    const text = predictionFileText(dataset, sample, records);
+    if (existsSync(path) && readFileSync(path, "utf8") === text) return;
+    await writeTextAtomic(path, text);
+  }
+
+  async #writeMetrics(k?: number): Promise<Metrics> {
+    const { dataset, config } = this.plan;
+    const verdicts = Array.from(
+      { length: config.numRuns },
+      (_, s) => dataset.rows.map((r) => this.#journal.records.get(sampleKey(r.index, s))!.verdict),
+    );
+    const metrics = computeMetrics(dataset, verdicts, { k: k ?? config.numRuns });
+    const text = JSON.stringify(metrics, null, 2) + "\n";
+    const path = this.plan.paths.metrics;
+    if (!existsSync(path) || readFileSync(path, "utf8") !== text) await writeTextAtomic(path, text);
+    return metrics;
+  }
+}

@@ -1,0 +1,207 @@
+/**
+ * `rast run`'s implementation: validate, plan (read-only), then — only when samples are left —
+ * load the engine and drive the shared run loop (engine/runs/session.ts) under the live TUI or
+ * the headless batch reporter. A finished run is only re-reported: no engine is loaded.
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type { RastEngine } from "../../engine/events.ts";
+import { Grader } from "../../engine/eval/mod.ts";
+import { planRun, type RunPlan } from "../../engine/runs/plan.ts";
+import { type RunSession, type RunSummary, startRun } from "../../engine/runs/session.ts";
+import { parseRunOptions, type RawRunOptions, type RunCommandConfig } from "./run_options.ts";
+
+/** The engine factory's signature (engine/mod.ts's openEngine). */
+export type OpenEngine = (opts: {
+  baseModel: string;
+  pairs: { positive: string; negative: string; weight: number }[];
+  tensorParallelSize?: number;
+  dtype?: "float32" | "bfloat16" | "float16";
+  device?: string;
+  maxConcurrent?: number;
+}) => Promise<RastEngine>;
+
+type Encode = (text: string) => number[];
+
+/** How a session ended, besides its summary: stopped by the user, or not. */
+interface Outcome {
+  summary: RunSummary;
+  stoppedBy?: "signal" | "quit";
+}
+
+/** Runs `rast run` with commander's options; throws UserError for bad input. */
+export async function runCommand(
+  raw: RawRunOptions,
+  flags: { alphaGiven: boolean; command?: string[] },
+): Promise<void> {
+  const config = parseRunOptions(raw, flags);
+  const plan = await planRun(config);
+  const grader = new Grader();
+  try {
+    const pending = plan.total - plan.done.size;
+    const outcome: Outcome = pending === 0
+      ? { summary: await (await startRun(plan, grader)).finish() }
+      : await generate(plan, config, grader);
+    const { formatMetricsTable } = await import("../progress.ts");
+    report(outcome, { plan, json: config.json, formatTable: formatMetricsTable });
+  } finally {
+    grader.close();
+  }
+}
+
+async function generate(plan: RunPlan, config: RunCommandConfig, grader: Grader): Promise<Outcome> {
+  const openEngine = await loadOpenEngine();
+  const engine = await openEngine({
+    baseModel: plan.baseModel.path,
+    pairs: plan.pairs.map((p) => ({
+      positive: p.positive.path,
+      negative: p.negative.path,
+      weight: p.weight,
+    })),
+    tensorParallelSize: config.tensorParallelSize,
+    dtype: config.dtype,
+    device: config.device,
+    maxConcurrent: config.maxConcurrent,
+  });
+  try {
+    const session = await startRun(plan, grader);
+    const encode = promptEncoder(plan, engine);
+    const interactive = !config.batch && Deno.stdout.isTerminal() && Deno.stdin.isTerminal();
+    return interactive
+      ? await runInteractive(session, engine, encode)
+      : await runHeadless(session, engine, { json: config.json, encode });
+  } finally {
+    engine.close();
+  }
+}
+
+/**
+ * The base tokenizer's encode; for a model folder without tokenizer.json (test checkpoints such
+ * as ../shared/fixtures/tiny) the prompt's UTF-8 bytes serve as token ids, with a warning.
+ */
+function promptEncoder(plan: RunPlan, engine: RastEngine): Encode {
+  if (existsSync(join(plan.baseModel.path, "tokenizer.json"))) return (text) => engine.encode(text);
+  console.error(
+    `rast: "${plan.baseModel.arg}" has no tokenizer.json; prompts go in as UTF-8 byte ids (fine for test checkpoints only)`,
+  );
+  return (text) => [...new TextEncoder().encode(text)];
+}
+
+/**
+ * The engine module: engine/mod.ts, or the file named by RAST_ENGINE_MODULE exporting the same
+ * openEngine (the CLI tests point it at a deterministic fake to test kill -9 and resume without
+ * libtorch).
+ */
+async function loadOpenEngine(): Promise<OpenEngine> {
+  const override = Deno.env.get("RAST_ENGINE_MODULE");
+  const specifier = override
+    ? new URL(override, `file://${Deno.cwd()}/`).href
+    : "../../engine/mod.ts";
+  const module = await import(specifier) as { openEngine: OpenEngine };
+  return module.openEngine;
+}
+
+/** Batch mode: progress on stderr, JSONL on stdout with --json; Ctrl-C / SIGTERM save and stop. */
+async function runHeadless(
+  session: RunSession,
+  engine: RastEngine,
+  opts: { json: boolean; encode: Encode },
+): Promise<Outcome> {
+  const { BatchReporter } = await import("../progress.ts");
+  const reporter = new BatchReporter({
+    totalSamples: session.total,
+    doneBefore: session.doneBefore,
+    json: opts.json,
+  });
+  session.onSample((record) =>
+    reporter.verdict({
+      request: record.row,
+      sample: record.sample,
+      correct: record.verdict.correct,
+      extracted: record.verdict.extracted || null,
+    })
+  );
+  const abort = new AbortController();
+  const stop = () => abort.abort();
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  for (const signal of signals) Deno.addSignalListener(signal, stop);
+  let failure: string | undefined;
+  try {
+    const events = session.events(engine, { signal: abort.signal, encode: opts.encode });
+    for await (const event of events) reporter.event(event);
+  } catch (err) {
+    failure = err instanceof Error ? err.message : String(err);
+  } finally {
+    for (const signal of signals) Deno.removeSignalListener(signal, stop);
+    reporter.finish();
+  }
+  const summary = await session.finish();
+  if (failure) summary.errors.push(failure);
+  return { summary, stoppedBy: abort.signal.aborted ? "signal" : undefined };
+}
+
+/** Interactive mode: the live TUI over the same stream; `q` stops it and the work so far is saved. */
+async function runInteractive(
+  session: RunSession,
+  engine: RastEngine,
+  encode: Encode,
+): Promise<Outcome> {
+  const { runTui } = await import("../mod.ts");
+  const { dataset, config, paths } = session.plan;
+  let failure: string | undefined;
+  let quit = false;
+  try {
+    const exit = await runTui({
+      events: session.events(engine, { encode }),
+      totalSamples: session.total,
+      doneBefore: session.doneBefore,
+      samplesPerRequest: config.numRuns,
+      questions: new Map(dataset.rows.map((r) => [r.index, r.question])),
+      title: `${dataset.name} · ${paths.dir}`,
+      grade: async (event) => {
+        const verdict = await session.verdict(event.request, event.sample);
+        return verdict && { correct: verdict.correct, extracted: verdict.extracted || null };
+      },
+    });
+    quit = exit.reason === "quit";
+  } catch (err) {
+    failure = err instanceof Error ? err.message : String(err);
+  }
+  const summary = await session.finish();
+  if (failure) summary.errors.push(failure);
+  return { summary, stoppedBy: quit ? "quit" : undefined };
+}
+
+/**
+ * The final report: the metrics table on stdout (on stderr under --json, where stdout ends with
+ * one `{"kind":"metrics"}` line), or how far an unfinished run got. Sets the exit code: 0 when
+ * complete or quit with `q`, 130 after Ctrl-C / SIGTERM, 1 after errors.
+ */
+function report(
+  outcome: Outcome,
+  opts: { plan: RunPlan; json: boolean; formatTable: (m: Record<string, unknown>) => string },
+): void {
+  const { summary, stoppedBy } = outcome;
+  const { plan } = opts;
+  for (const error of summary.errors.slice(0, 5)) console.error(`rast: ${error}`);
+  if (summary.complete && summary.metrics) {
+    const metrics = summary.metrics as unknown as Record<string, unknown>;
+    const heading = `${plan.dataset.name}: ${plan.dataset.rows.length} rows × ` +
+      `${plan.config.numRuns} runs, results in ${summary.dir}`;
+    const text = `${heading}\n${opts.formatTable(metrics)}`;
+    if (opts.json) {
+      console.error(text);
+      console.log(JSON.stringify({ kind: "metrics", dir: summary.dir, metrics }));
+    } else console.log(text);
+    return;
+  }
+  console.error(
+    `rast: ${summary.done}/${summary.total} samples saved in ${summary.dir}; rerun the same command to do the rest`,
+  );
+  if (summary.errors.length) Deno.exitCode = 1;
+  else if (stoppedBy === "signal") Deno.exitCode = 130;
+  else if (stoppedBy !== "quit") {
+    console.error("rast: the engine stopped before every sample finished");
+    Deno.exitCode = 1;
+  }
+}
