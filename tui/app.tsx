@@ -131,7 +131,9 @@ export function RastApp(props: RastAppProps) {
   const quitting = useRef(false);
   const { bindControls, onQuit } = props;
 
-  useEffect(() => bindControls?.(controls), [bindControls, controls]);
+  useEffect(() => {
+    bindControls?.(controls);
+  }, [bindControls, controls]);
 
   const quit = useCallback(() => {
     if (quitting.current) return;
