@@ -94,11 +94,9 @@ function promptEncoder(plan: RunPlan, engine: RastEngine): Encode {
  */
 async function loadOpenEngine(): Promise<OpenEngine> {
   const override = Deno.env.get("RAST_ENGINE_MODULE");
-  const specifier = override
-    ? new URL(override, `file://${Deno.cwd()}/`).href
-    : "../../engine/mod.ts";
-  const module = await import(specifier) as { openEngine: OpenEngine };
-  return module.openEngine;
+  if (!override) return (await import("../../engine/mod.ts")).openEngine;
+  const module = await import(new URL(override, `file://${Deno.cwd()}/`).href);
+  return (module as { openEngine: OpenEngine }).openEngine;
 }
 
 /** Batch mode: progress on stderr, JSONL on stdout with --json; Ctrl-C / SIGTERM save and stop. */
