@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { homedir } from "node:os";
 import { float32ToBf16, type Tensor, writeSafetensors } from "./safetensors.ts";
 import { qwenTokenizerDir } from "./qwen_tokenizer_files.ts";
+import { normals } from "./random.ts";
 
 /** Bump when the build changes: an existing trio with another stamp is rebuilt. */
 export const DEMO_VERSION = 1;
@@ -70,36 +71,6 @@ export function defaultDemoCacheDir(): string {
   if (rastCache) return join(rastCache, "demo");
   const xdg = Deno.env.get("XDG_CACHE_HOME");
   return join(xdg || join(homedir(), ".cache"), "rast", "demo");
-}
-
-/** mulberry32: a small, fast, seedable 32-bit generator. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
-
-/** FNV-1a of a string: per-tensor seeds, so a tensor's values do not depend on build order. */
-function fnv1a(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
-  return hash >>> 0;
-}
-
-/** n draws of N(0, std²), approximated by a sum of four uniforms (exact in float arithmetic). */
-function normals(n: number, std: number, seed: string): Float32Array {
-  const next = mulberry32(fnv1a(seed));
-  const out = new Float32Array(n);
-  const scale = (std * Math.sqrt(3)) / 2 ** 32; // var of the sum of 4 U(0,1) is 1/3
-  for (let i = 0; i < n; i++) {
-    out[i] = (next() + next() + next() + next() - 2 * 2 ** 32) * scale;
-  }
-  return out;
 }
 
 // The demo's random text draws mostly on these (plain words of arithmetic word problems), so

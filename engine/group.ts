@@ -135,6 +135,17 @@ export class RastGroup {
     return out.subarray(0, Number(len[0]));
   }
 
+  /** Milliseconds of the last step: the models' forward passes, and combine + sampling. */
+  lastTiming(): { forwardMs: number; sampleMs: number } {
+    const forward = new BigInt64Array(1), sample = new BigInt64Array(1);
+    unwrap(lib().rast_group_last_timing(
+      this.#live(),
+      new Uint8Array(forward.buffer),
+      new Uint8Array(sample.buffer),
+    ));
+    return { forwardMs: Number(forward[0]) / 1e6, sampleMs: Number(sample[0]) / 1e6 };
+  }
+
   /** Frees the group (not its models); safe to call twice. */
   close(): void {
     if (!this.#handle) return;

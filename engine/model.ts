@@ -147,6 +147,11 @@ export class Model {
     return logits;
   }
 
+  /** Milliseconds the last forward spent inside the shim (the rest of a call is FFI + TS). */
+  lastForwardMs(): number {
+    return Number(lib().rast_model_last_forward_ns(this.#live())) / 1e6;
+  }
+
   /** Frees the model; safe to call twice. */
   close(): void {
     if (!this.#handle) return;

@@ -36,6 +36,8 @@ export const symbols = {
     result: "i32",
     nonblocking: true,
   },
+  /** int64_t rast_model_last_forward_ns(rast_model *m) */
+  rast_model_last_forward_ns: { parameters: ["pointer"], result: "i64" },
   /**
    * int32_t rast_group_init(rast_model *base, rast_model *const *pos, rast_model *const *neg,
    *   const float *weights, int32_t n_pairs, rast_group **out)
@@ -90,6 +92,8 @@ export const symbols = {
     parameters: ["pointer", "i32", "i32", "buffer", "i64", "buffer"],
     result: "i32",
   },
+  /** int32_t rast_group_last_timing(rast_group *g, int64_t *forward_ns, int64_t *sample_ns) */
+  rast_group_last_timing: { parameters: ["pointer", "buffer", "buffer"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** ABI version this binding was written for (RAST_ABI_VERSION in rast.h). */

@@ -82,6 +82,10 @@ int32_t rast_model_forward(rast_model *m, const int32_t *tokens, const int32_t *
                            const int32_t *slots, const int32_t *start_pos, int32_t n_seqs,
                            int32_t logits_mode, float *out_logits);
 
+/* Nanoseconds the last rast_model_forward of m spent inside the shim (checks, libtorch, copy
+ * out); the caller's own clock around the call gives the FFI and caller overhead. */
+int64_t rast_model_last_forward_ns(rast_model *m);
+
 /* ---- RAST decoding: a base model steered by (positive, negative, weight) pairs ---- */
 
 /* Groups a base model with n_pairs pairs (pos[i], neg[i], weights[i]); n_pairs may be 0 (plain
@@ -125,6 +129,10 @@ int32_t rast_group_step(rast_group *g, const int32_t *tokens, const int32_t *seq
  * [that model's vocab]. out must hold that many floats; *len receives the count. */
 int32_t rast_group_last_logits(rast_group *g, int32_t which, int32_t row, float *out,
                                int64_t cap, int64_t *len);
+
+/* Timing of the last rast_group_step: *forward_ns in the models' forward passes, *sample_ns in
+ * the combine, sampling and statistics with their copies out. */
+int32_t rast_group_last_timing(rast_group *g, int64_t *forward_ns, int64_t *sample_ns);
 
 #ifdef __cplusplus
 }

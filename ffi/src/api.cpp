@@ -67,12 +67,16 @@ int32_t rast_model_forward(rast_model *m, const int32_t *tokens, const int32_t *
     if (!m) fail(RAST_E_INVALID_ARGUMENT, "rast_model_forward: the model handle is NULL");
     if (logits_mode != RAST_LOGITS_NONE && !out_logits)
       fail(RAST_E_INVALID_ARGUMENT, "rast_model_forward: out_logits is NULL");
+    const int64_t start = now_ns();
     Model &model = m->model;
     StepInput in = make_step_input(model, tokens, seq_lens, slots, start_pos, n_seqs, logits_mode);
     at::Tensor logits = model_forward(model, in);  // [R, V]
-    if (logits_mode == RAST_LOGITS_NONE) return;
-    at::from_blob(out_logits, logits.sizes(), at::kFloat).copy_(logits);
+    if (logits_mode != RAST_LOGITS_NONE)
+      at::from_blob(out_logits, logits.sizes(), at::kFloat).copy_(logits);
+    m->last_forward_ns = now_ns() - start;
   });
 }
+
+int64_t rast_model_last_forward_ns(rast_model *m) { return m ? m->last_forward_ns : 0; }
 
 }  // extern "C"

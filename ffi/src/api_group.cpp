@@ -15,6 +15,7 @@ struct rast_group {
   rast::StepResult last;                 // the last step, for rast_group_last_logits
   at::Tensor last_base;                  // [B, V_base]
   std::vector<at::Tensor> last_pos, last_neg;
+  int64_t forward_ns = 0, sample_ns = 0;  // timing of the last step
 };
 
 using namespace rast;
@@ -102,6 +103,7 @@ int32_t rast_group_step(rast_group *g, const int32_t *tokens, const int32_t *seq
       StepInput in = make_step_input(m, tokens, seq_lens, slots, start_pos, n_seqs, RAST_LOGITS_LAST);
       return model_forward(m, in).to(base.device);  // [B, V_m]
     };
+    const int64_t start = now_ns();
     g->last_base = run(base);
     g->last_pos.clear();
     g->last_neg.clear();
@@ -109,6 +111,7 @@ int32_t rast_group_step(rast_group *g, const int32_t *tokens, const int32_t *seq
       g->last_pos.push_back(run(g->pos[i]->model));
       g->last_neg.push_back(run(g->neg[i]->model));
     }
+    const int64_t forwarded = now_ns();
     std::vector<double> u(n_seqs);
     for (int32_t i = 0; i < n_seqs; i++)
       u[i] = seeded_uniform(seeds[i], int64_t(start_pos[i]) + seq_lens[i]);
@@ -121,6 +124,8 @@ int32_t rast_group_step(rast_group *g, const int32_t *tokens, const int32_t *seq
       at::from_blob(out_stats, g->last.stats.sizes(), at::kFloat).copy_(g->last.stats);
     if (out_logits)
       at::from_blob(out_logits, g->last.combined.sizes(), at::kFloat).copy_(g->last.combined);
+    g->forward_ns = forwarded - start;
+    g->sample_ns = now_ns() - forwarded;
   });
 }
 
@@ -140,6 +145,14 @@ int32_t rast_group_last_logits(rast_group *g, int32_t which, int32_t row, float 
     if (len) *len = r.numel();
     if (cap < r.numel()) fail(RAST_E_INVALID_ARGUMENT, "out holds " + std::to_string(cap) + " floats, needs " + std::to_string(r.numel()));
     memcpy(out, r.data_ptr<float>(), sizeof(float) * r.numel());
+  });
+}
+
+int32_t rast_group_last_timing(rast_group *g, int64_t *forward_ns, int64_t *sample_ns) {
+  return guarded([&] {
+    if (!g || !forward_ns || !sample_ns) fail(RAST_E_INVALID_ARGUMENT, "rast_group_last_timing: NULL argument");
+    *forward_ns = g->forward_ns;
+    *sample_ns = g->sample_ns;
   });
 }
 

@@ -5,6 +5,7 @@
 #include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
 
+#include <chrono>
 #include <cstring>
 #include <mutex>
 #include <set>
@@ -196,6 +197,12 @@ StepInput make_step_input(const Model &m, const int32_t *tokens, const int32_t *
   in.rows = dev(rows, {static_cast<int64_t>(rows.size())});
   in.kv_len = kv_len;
   return in;
+}
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 std::string runtime_info_json() {

@@ -11,6 +11,7 @@
 
 struct rast_model {
   rast::Model model;
+  int64_t last_forward_ns = 0;  // time of the last rast_model_forward inside the shim
 };
 
 namespace rast {
@@ -35,6 +36,9 @@ LoadOptions parse_load_options(const char *options_json);
 void set_threads(int32_t threads);
 
 std::string runtime_info_json();
+
+// Nanoseconds on a monotonic clock, for the timing counters of rast_*_last_*.
+int64_t now_ns();
 std::string model_info_json(const Model &m);
 
 // Validates the caller's ragged batch and lays it out as a padded [B, T] step on the device.

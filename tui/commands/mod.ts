@@ -2,10 +2,12 @@
 import type { Command } from "commander";
 import { register as registerRun } from "./run.ts";
 import { register as registerModelCommands } from "./model_commands.ts";
+import { register as registerBench } from "./bench.ts";
 
 export type RegisterCommand = (program: Command) => void;
 
 export const commandModules: RegisterCommand[] = [
   registerRun,
   registerModelCommands,
+  registerBench,
 ];

@@ -1,0 +1,23 @@
+/** `rast bench`: measured engine speed on CPU (or the device given). Declarations only. */
+import type { Command } from "commander";
+
+/** Registers `bench`. */
+export function register(program: Command): void {
+  program
+    .command("bench")
+    .description(
+      "Measure prefill tokens/s, decode ms/step and the share of a step spent outside the shim, " +
+        "for the tiny fixtures and for generated random-weight models of realistic small shapes; " +
+        "then RAST trio steps at batch 1, 8 and 32.",
+    )
+    .option("--fixtures <dir>", "the tiny fixtures folder (default ../shared/fixtures/tiny)")
+    .option("--steps <n>", "decode steps per measurement", "32")
+    .option("--quick", "smaller generated models (for a smoke run)")
+    .option("--device <name>", "cpu or cuda:N", "cpu")
+    .option("--dtype <type>", "float32, bfloat16 or float16", "float32")
+    .option("--json", "print the results as JSON")
+    .action(async (options) => {
+      const { benchCommand } = await import("./bench_action.ts");
+      await benchCommand(options);
+    });
+}

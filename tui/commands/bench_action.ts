@@ -1,0 +1,101 @@
+/** The `bench` action: builds (once) the random-weight models, runs engine/bench.ts, prints. */
+import { join } from "node:path";
+import { homedir } from "node:os";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { benchModel, benchTrio } from "../../engine/bench.ts";
+import { Model } from "../../engine/model.ts";
+import { RastGroup } from "../../engine/group.ts";
+import { parameterCount, type RandomModelShape, writeRandomModel } from "../../engine/random_checkpoint.ts";
+import { integer } from "./run_options.ts";
+import { UserError } from "../../engine/errors.ts";
+
+// A Llama-like small model (hidden 1024, 8 layers, vocab 32k) and a RAST trio around it.
+const SHAPES: Record<string, RandomModelShape> = {
+  "small-1024x8": {
+    arch: "llama", vocab: 32064, hidden: 1024, intermediate: 2816, layers: 8, heads: 16,
+    kvHeads: 4,
+  },
+  "helper-512x4": {
+    arch: "qwen2", vocab: 32000, hidden: 512, intermediate: 1408, layers: 4, heads: 8,
+    kvHeads: 2, tied: true,
+  },
+};
+const QUICK: Record<string, RandomModelShape> = {
+  "small-1024x8": { ...SHAPES["small-1024x8"], layers: 2, vocab: 8064 },
+  "helper-512x4": { ...SHAPES["helper-512x4"], layers: 1, vocab: 8000 },
+};
+
+function cacheDir(): string {
+  const root = Deno.env.get("RAST_CACHE_DIR") ??
+    join(Deno.env.get("XDG_CACHE_HOME") ?? join(homedir(), ".cache"), "rast");
+  return join(root, "bench");
+}
+
+async function ensureModel(name: string, shape: RandomModelShape, seed: string): Promise<string> {
+  const dir = join(cacheDir(), `${name}-${shape.layers}l-${shape.vocab}v-${seed}`);
+  if (existsSync(join(dir, "config.json"))) return dir;
+  console.error(`rast: generating ${name} (${(parameterCount(shape) / 1e6).toFixed(1)} M params)`);
+  const tmp = `${dir}.tmp-${Deno.pid}`;
+  await writeRandomModel(tmp, shape, seed);
+  await Deno.rename(tmp, dir);
+  return dir;
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+
+export async function benchCommand(o: {
+  fixtures?: string;
+  steps: string;
+  quick?: boolean;
+  device: string;
+  dtype: string;
+  json?: boolean;
+}): Promise<void> {
+  const steps = integer("--steps", o.steps, 2);
+  if (!["float32", "bfloat16", "float16"].includes(o.dtype)) {
+    throw new UserError(`--dtype "${o.dtype}" is not one of float32, bfloat16, float16`);
+  }
+  const load = { device: o.device, dtype: o.dtype as "float32" };
+  const fixtures = o.fixtures ??
+    join(fileURLToPath(new URL("../../", import.meta.url)), "..", "shared", "fixtures", "tiny");
+  const shapes = o.quick ? QUICK : SHAPES;
+  const results: Record<string, unknown> = {};
+
+  const single: [string, string][] = [];
+  for (const m of ["base", "pos", "llama3", "qwen3"]) {
+    if (existsSync(join(fixtures, m, "config.json"))) single.push([`fixture ${m}`, join(fixtures, m)]);
+  }
+  single.push(["random small-1024x8", await ensureModel("small-1024x8", shapes["small-1024x8"], "base")]);
+  console.log("model                     prefill tok/s   decode ms/step   outside shim");
+  for (const [name, dir] of single) {
+    using model = await Model.load(dir, load);
+    const r = await benchModel(model, { promptLength: 128, steps });
+    results[name] = r;
+    console.log(
+      `${name.padEnd(24)} ${r.prefillTokensPerSecond.toFixed(0).padStart(14)} ` +
+        `${r.decodeMsPerStep.toFixed(3).padStart(16)} ${pct(r.outsideShimShare).padStart(14)}`,
+    );
+  }
+
+  const pos = await ensureModel("helper-512x4", shapes["helper-512x4"], "pos");
+  const neg = await ensureModel("helper-512x4", shapes["helper-512x4"], "neg");
+  using base = await Model.load(single[single.length - 1][1], load);
+  using positive = await Model.load(pos, load);
+  using negative = await Model.load(neg, load);
+  using group = new RastGroup(base, [{ positive, negative, weight: 1 }]);
+  console.log("\nRAST trio (base small-1024x8, pair helper-512x4), temperature 1, top-p 0.95");
+  console.log("batch   ms/step   tokens/s   combine+sample   outside shim");
+  const trio = [];
+  for (const batch of [1, 8, 32]) {
+    const r = await benchTrio(group, { batch, promptLength: 64, steps });
+    trio.push(r);
+    console.log(
+      `${String(batch).padStart(5)} ${r.msPerStep.toFixed(2).padStart(9)} ` +
+        `${r.tokensPerSecond.toFixed(1).padStart(10)} ${pct(r.combineSampleShare).padStart(16)} ` +
+        `${pct(r.outsideShimShare).padStart(14)}`,
+    );
+  }
+  results.trio = trio;
+  if (o.json) console.log(JSON.stringify(results));
+}
