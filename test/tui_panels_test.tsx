@@ -317,3 +317,21 @@ Deno.test("status line, header and help", () => {
   assert.ok(help.includes("q, ctrl+c") && help.includes("quit (work so far is saved)"), help);
   assert.ok(help.includes("space, p") && help.includes("tab, right, ]"), help);
 });
+
+Deno.test("a finished answer is wrapped with its indent kept, blank lines dropped", () => {
+  let state = initialState({ now: 0, totalSamples: 1 });
+  const long = "alpha beta gamma delta epsilon zeta eta theta";
+  state = reduce(state, {
+    type: "batch",
+    now: 1,
+    actions: scriptSample({ request: 0, sample: 0, tokens: [long, "\n\n", "end"] })
+      .map((event): TuiAction => ({ type: "engine", event })),
+  });
+  const lines = frame(<RastView state={state} columns={30} rows={24} />);
+  assert.deepEqual(lines.slice(0, 4).map((l) => l.trimEnd()), [
+    "• q0 s0 · stop · 3 tok",
+    "  alpha beta gamma delta",
+    "  epsilon zeta eta theta",
+    "  end",
+  ]);
+});

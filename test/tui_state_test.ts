@@ -154,7 +154,8 @@ Deno.test("cancelled samples are not done; finished text keeps its last lines", 
     ["0:0", "stop", 4, "c\nd"],
     ["0:1", "cancelled", 1, "x"],
   ]);
-  assert.equal(lastLines("a\nb\n\n", Infinity), "a\nb");
+  assert.equal(lastLines("a\n\nb\n \n", Infinity), "a\nb");
+  assert.equal(lastLines("a\n\nb\n \n", 1), "b");
 });
 
 Deno.test("a verdict in the same batch as its finished event marks the scrollback entry; a later one does not", () => {

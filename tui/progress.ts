@@ -190,42 +190,40 @@ export interface RunMetricsTable {
   [other: string]: unknown;
 }
 
-/** A two-column table: mean and run-0 accuracy, pass@k and maj@k by k, then any other numbers
- * (top level, or one level down as "group.name"). */
-export function formatMetricsTable(metrics: RunMetricsTable): string {
+/** A two-column table: mean and run-0 accuracy, pass@k and maj@k by k (as percentages), then
+ * every other number as it is, nested ones named by their path ("byLevel.3.mean"). */
+export function formatMetricsTable(
+  metrics: RunMetricsTable | Readonly<Record<string, unknown>>,
+): string {
   const rows: [string, string][] = [];
-  const byK = (name: string, table: Record<string, number> | undefined) => {
-    const ks = Object.keys(table ?? {}).sort((a, b) => Number(a) - Number(b));
-    for (const k of ks) rows.push([`${name}@${k}`, percent(table![k], 2)]);
+  const fraction = (name: string, value: unknown) => {
+    if (typeof value === "number") rows.push([name, percent(value, 2)]);
   };
-  if (typeof metrics.meanAccuracy === "number") {
-    rows.push(["mean accuracy", percent(metrics.meanAccuracy, 2)]);
-  }
-  if (typeof metrics.run0Accuracy === "number") {
-    rows.push(["run-0 accuracy", percent(metrics.run0Accuracy, 2)]);
-  }
+  const byK = (name: string, table: unknown) => {
+    if (table === null || typeof table !== "object") return;
+    const entries = Object.entries(table).sort(([a], [b]) => Number(a) - Number(b));
+    for (const [k, value] of entries) fraction(`${name}@${k}`, value);
+  };
+  fraction("mean accuracy", metrics.meanAccuracy);
+  fraction("run-0 accuracy", metrics.run0Accuracy);
   byK("pass", metrics.passAtK);
   byK("maj", metrics.majAtK);
   const known = new Set(["meanAccuracy", "run0Accuracy", "passAtK", "majAtK"]);
-  for (const [key, value] of Object.entries(metrics)) {
-    if (known.has(key)) continue;
-    if (typeof value === "number") rows.push([key, plainNumber(value)]);
-    else if (value !== null && typeof value === "object" && !Array.isArray(value)) {
-      for (const [sub, inner] of Object.entries(value)) {
-        if (typeof inner === "number") rows.push([`${key}.${sub}`, plainNumber(inner)]);
+  const others = (prefix: string, value: unknown, depth: number) => {
+    if (typeof value === "number") rows.push([prefix, plainNumber(value)]);
+    else if (depth < 4 && value !== null && typeof value === "object" && !Array.isArray(value)) {
+      for (const [key, inner] of Object.entries(value)) {
+        others(`${prefix}.${key}`, inner, depth + 1);
       }
     }
-  }
+  };
+  for (const [key, value] of Object.entries(metrics)) if (!known.has(key)) others(key, value, 1);
   const width = Math.max("metric".length, ...rows.map(([name]) => name.length));
   const valueWidth = Math.max("value".length, ...rows.map(([, value]) => value.length));
   const line = (name: string, value: string) =>
     `${name.padEnd(width)}  ${value.padStart(valueWidth)}`;
-  return [
-    line("metric", "value"),
-    "-".repeat(width + 2 + valueWidth),
-    ...rows.map(([n, v]) => line(n, v)),
-  ]
-    .join("\n") + "\n";
+  const header = [line("metric", "value"), "-".repeat(width + 2 + valueWidth)];
+  return [...header, ...rows.map(([n, v]) => line(n, v))].join("\n") + "\n";
 }
 
 function plainNumber(value: number): string {

@@ -89,7 +89,7 @@ export interface FinishedEntry {
   sample: number;
   reason: FinishReason;
   tokens: number;
-  /** The end of the answer (limits.finishedTextLines lines). */
+  /** The end of the answer (its last limits.finishedTextLines non-blank lines). */
   text: string;
   verdict?: Verdict;
 }
@@ -410,9 +410,9 @@ class Draft {
   }
 }
 
-/** The last `count` lines of text (trailing blank lines ignored); all of it for Infinity. */
+/** The last `count` non-blank lines of text; all of them for Infinity. */
 export function lastLines(text: string, count: number): string {
-  const lines = text.replace(/\s+$/, "").split("\n");
+  const lines = text.split("\n").filter((line) => line.trim() !== "");
   return count >= lines.length ? lines.join("\n") : lines.slice(lines.length - count).join("\n");
 }
 

@@ -1,7 +1,10 @@
 /** Finished samples, written once into the scrollback above the live panels (Ink's <Static>). */
 import { Box, Static, Text } from "ink";
 import type { FinishedEntry } from "../state.ts";
-import { visibleText } from "../text_layout.ts";
+import { tailLines, visibleText } from "../text_layout.ts";
+
+/** Screen rows of answer text per finished sample, at most. */
+const MAX_TEXT_ROWS = 8;
 import { usePalette } from "./lines.tsx";
 
 /** Every finished sample so far; Static prints only the ones it has not printed yet. */
@@ -24,7 +27,12 @@ function FinishedItem(props: { entry: FinishedEntry; width: number }) {
     : palette.bad("✗");
   const parts = [`q${entry.request} s${entry.sample}`, entry.reason, `${entry.tokens} tok`];
   if (entry.verdict) parts.push(`answer ${entry.verdict.extracted ?? "(none)"}`);
-  const body = visibleText(entry.text).split("\n").map((line) => `  ${line}`).join("\n");
+  // Wrapped here, not by Ink, so continuation lines keep the indent.
+  const wrapped = tailLines([{ text: visibleText(entry.text), delta: 0 }], {
+    width: props.width - 2,
+    height: MAX_TEXT_ROWS,
+  });
+  const body = wrapped.map((line) => `  ${line.map((s) => s.text).join("")}`).join("\n");
   return (
     <Box flexDirection="column" width={props.width}>
       <Text>{`${mark} ${palette.bold(parts.join(" · "))}`}</Text>

@@ -1,6 +1,7 @@
 /** The bottom line: throughput, samples done / total, ETA, KV-cache memory, and the error lines. */
 import type { Throughput } from "../state.ts";
 import { bytes, duration, rate } from "../format.ts";
+import stringWidth from "string-width";
 import { truncate } from "../text_layout.ts";
 import { Lines, usePalette } from "./lines.tsx";
 
@@ -20,22 +21,26 @@ export interface StatusLineProps {
 export function StatusLine(props: StatusLineProps) {
   const palette = usePalette();
   const t = props.throughput;
-  const parts = [
-    `${rate(t.tokensPerSecond)} tok/s`,
-    `${t.done}/${t.total} samples`,
-    props.ended ? `done in ${duration(t.elapsedSeconds)}` : `ETA ${duration(t.etaSeconds)}`,
-  ];
-  if (props.memory) {
-    parts.push(`KV ${bytes(props.memory.kvUsedBytes)}/${bytes(props.memory.kvTotalBytes)}`);
-  }
-  parts.push(`${props.active} active ${props.waiting} waiting`);
   const state = props.quitting
     ? "saving and quitting…"
     : props.paused
     ? "paused (space resumes)"
     : "? help";
-  const line = truncate(parts.join(" · "), props.width - state.length - 3) + " · " +
-    palette.accent(state);
+  // Essentials first; the rest only while the line still fits.
+  let text = [
+    `${rate(t.tokensPerSecond)} tok/s`,
+    `${t.done}/${t.total} samples`,
+    props.ended ? `done in ${duration(t.elapsedSeconds)}` : `ETA ${duration(t.etaSeconds)}`,
+  ].join(" · ");
+  const optional = [`${props.active} active ${props.waiting} waiting`];
+  if (props.memory) {
+    optional.unshift(`KV ${bytes(props.memory.kvUsedBytes)}/${bytes(props.memory.kvTotalBytes)}`);
+  }
+  const room = props.width - state.length - 3;
+  for (const part of optional) {
+    if (stringWidth(`${text} · ${part}`) <= room) text += ` · ${part}`;
+  }
+  const line = truncate(text, room) + " · " + palette.accent(state);
   return <Lines lines={[line]} width={props.width} height={1} />;
 }
 
