@@ -1,7 +1,7 @@
 // RAST, one decoding step for a batch, on the device that holds the logits:
 //   z = z_base[:V] + Σ_i w_i (z_pos_i[:V] − z_neg_i[:V]),   ids V.. of the base vocab → −inf
-// then temperature, top-k, top-p (vLLM: drop the largest ascending-cumsum prefix whose mass
-// is ≤ 1 − p, never the top token) and inverse-CDF sampling with one seeded uniform per row.
+// then temperature, top-k, top-p (vLLM's convention, never dropping the top token) and
+// inverse-CDF sampling with one seeded uniform per row.
 #include "rast_step.h"
 
 #include <cmath>
@@ -61,23 +61,23 @@ StepResult rast_step(const at::Tensor &base, const std::vector<at::Tensor> &pos,
       at::Tensor kth = std::get<0>(logits.topk(params.top_k, -1)).narrow(1, params.top_k - 1, 1);
       logits = logits.masked_fill(logits < kth, -std::numeric_limits<float>::infinity());
     }
-    // sorted: [B, V_base] ascending; drop the low-mass head whose cumulative sum ≤ 1 − p.
-    auto [sorted, order] = logits.sort(-1, /*descending=*/false);
-    at::Tensor probs = at::softmax(sorted, -1);
+    // desc: [B, V_base] probabilities sorted descending. vLLM drops the ascending-cumsum head
+    // whose mass is ≤ 1 − p; in descending order that keeps token j iff the mass strictly
+    // above it is < p (so the top token always stays).
+    auto [sorted, order] = logits.sort(-1, /*descending=*/true);
+    at::Tensor desc = at::softmax(sorted, -1);
+    at::Tensor cdf = desc.cumsum(-1);  // [B, V_base]
     if (params.top_p < 1.0f) {
-      at::Tensor drop = probs.cumsum(-1) <= (1.0 - params.top_p);
-      drop.narrow(1, V_base - 1, 1).fill_(false);  // the top token always stays
-      probs = probs.masked_fill(drop, 0);
+      at::Tensor dropped = (cdf - desc) >= params.top_p;
+      desc = desc.masked_fill(dropped, 0);
+      cdf = desc.cumsum(-1);
     }
     // Inverse CDF from the top token down, so u picks the same token however the tail is cut.
-    at::Tensor desc = probs.flip(-1);                     // [B, V_base] descending
-    at::Tensor cdf = desc.cumsum(-1);                     // [B, V_base]
     at::Tensor target = uniforms.to(cdf.options()).unsqueeze(1) * cdf.narrow(1, V_base - 1, 1);
-    at::Tensor idx = (cdf <= target).sum(-1, /*keepdim=*/true).clamp_max(V_base - 1);  // [B, 1]
+    at::Tensor idx = (cdf <= target).sum(-1, /*keepdim=*/true);  // [B, 1]
     // Never land on a zero-probability entry (rounding at the edge): step back to the last kept.
-    at::Tensor kept = (desc > 0).sum(-1, true) - 1;
-    idx = at::minimum(idx, kept);
-    tokens = order.flip(-1).gather(1, idx).squeeze(1);
+    idx = at::minimum(idx, (desc > 0).sum(-1, true) - 1);
+    tokens = order.gather(1, idx).squeeze(1);
   }
 
   // Statistics row: [base_lp, comb_lp, delta, H_base, H_comb, KL, boosted ids, boosted deltas,
