@@ -107,6 +107,7 @@ export function useEngineStream(
 
 /** Props of RastApp. */
 export interface RastAppProps extends EngineStreamOptions {
+  /** The engine's stream; create it once (a new iterable restarts the pump). */
   events: AsyncIterable<EngineEvent>;
   questions?: QuestionSource;
   title?: string;

@@ -5,47 +5,11 @@
  */
 import type { EngineEvent, FinishReason, TokenDelta } from "../engine/events.ts";
 import type { Verdict, VerdictTable } from "./accuracy.ts";
+import { appendPiece, type PieceTail } from "./piece_tail.ts";
 
-/** A piece of answer text with the delta of the token that produced it (for colouring). */
-export interface Piece {
-  text: string;
-  delta: number;
-}
-
-/**
- * Answer pieces in an append-only array shared by successive states: a state sees
- * log[start, end). Appending copies only when another state already appended past `end`
- * (the reducer ran twice on one state), so a token costs O(1), not a copy of the answer.
- */
-export interface PieceTail {
-  readonly log: Piece[];
-  readonly start: number;
-  readonly end: number;
-}
-
-/** The pieces a sample holds, oldest first. */
-export function piecesOf(sample: LiveSample): readonly Piece[] {
-  return sample.pieces.log.slice(sample.pieces.start, sample.pieces.end);
-}
-
-function appendPiece(tail: PieceTail, piece: Piece, max: number): PieceTail {
-  let { log, start, end } = tail;
-  if (log.length !== end) {
-    log = log.slice(start, end);
-    end -= start;
-    start = 0;
-  }
-  log.push(piece);
-  end++;
-  start = Math.max(start, end - max);
-  // Drop the hidden front once it is as long as the kept tail: amortised O(1) per piece.
-  if (start >= max) {
-    log = log.slice(start, end);
-    end -= start;
-    start = 0;
-  }
-  return { log, start, end };
-}
+export type { Piece, PieceTail } from "./piece_tail.ts";
+export { piecesOf } from "./piece_tail.ts";
+export { type Throughput, throughput } from "./throughput.ts";
 
 /** One decoding step kept for the heatmap window. */
 export interface Step {
@@ -414,29 +378,6 @@ class Draft {
 export function lastLines(text: string, count: number): string {
   const lines = text.split("\n").filter((line) => line.trim() !== "");
   return count >= lines.length ? lines.join("\n") : lines.slice(lines.length - count).join("\n");
-}
-
-/** Throughput numbers derived from the state at state.now. */
-export interface Throughput {
-  tokensPerSecond: number;
-  done: number;
-  total: number;
-  /** Seconds of generation so far, pauses excluded. */
-  elapsedSeconds: number;
-  /** Seconds left at the rate of samples finished this session; undefined before the first. */
-  etaSeconds?: number;
-}
-
-/** Tokens/s (the engine's own figure when it reported one), samples done / total and the ETA. */
-export function throughput(state: TuiState): Throughput {
-  const until = state.pausedAt ?? state.endedAt ?? state.now;
-  const elapsedSeconds = Math.max(0, until - state.startedAt - state.pausedMs) / 1000;
-  const tokensPerSecond = state.engineTokensPerSecond ??
-    (elapsedSeconds > 0 ? state.tokensSeen / elapsedSeconds : 0);
-  const done = state.doneBefore + state.doneNow;
-  const remaining = Math.max(0, state.totalSamples - done);
-  const etaSeconds = state.doneNow > 0 ? remaining * elapsedSeconds / state.doneNow : undefined;
-  return { tokensPerSecond, done, total: state.totalSamples, elapsedSeconds, etaSeconds };
 }
 
 /** The selected live sample, if any. */
