@@ -47,7 +47,7 @@ Deno.test("pass@k estimate matches 1 - C(n-c,k)/C(n,k) on small cases", () => {
   assert.throws(() => passAtKEstimate(2, 1, 4), /k <= n/);
 });
 
-Deno.test("majority vote: most frequent extracted answer, ties to the first seen, null ignored", () => {
+Deno.test("majority vote: most frequent extracted answer, ties to the first seen, no answer is a group", () => {
   assert.equal(
     majorityCorrect([v(0, 0, true, "a"), v(0, 1, false, "b"), v(0, 2, false, "b")]),
     false,
@@ -61,8 +61,13 @@ Deno.test("majority vote: most frequent extracted answer, ties to the first seen
     ]),
     true,
   );
+  // Two samples without an answer outvote one right answer.
   assert.equal(
     majorityCorrect([v(0, 0, false, null), v(0, 1, true, "7"), v(0, 2, false, null)]),
+    false,
+  );
+  assert.equal(
+    majorityCorrect([v(0, 0, false, null), v(0, 1, true, "7"), v(0, 2, true, "7")]),
     true,
   );
   assert.equal(majorityCorrect([v(0, 0, false, null)]), false);

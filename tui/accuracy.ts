@@ -44,14 +44,13 @@ export function passAtKEstimate(n: number, c: number, k: number): number {
 }
 
 /**
- * Majority vote over the verdicts given (in sample order): the most frequent non-null extracted
- * answer wins, ties go to the answer seen first; the vote is correct when that answer's first
- * sample is. No extracted answer at all counts as wrong.
+ * Majority vote over the verdicts given (in sample order), as the authors' Counter over the
+ * extracted answers: the most frequent answer wins (no answer, null, is a group like any other),
+ * ties go to the answer seen first; the vote is correct when that answer's first sample is.
  */
 export function majorityCorrect(verdicts: readonly Verdict[]): boolean {
-  const votes = new Map<string, { count: number; first: Verdict }>();
+  const votes = new Map<string | null, { count: number; first: Verdict }>();
   for (const v of verdicts) {
-    if (v.extracted === null) continue;
     const seen = votes.get(v.extracted);
     if (seen) seen.count++;
     else votes.set(v.extracted, { count: 1, first: v });
