@@ -191,7 +191,7 @@ export class RastDecoder implements RastEngine {
             sample: seq.sample,
             id,
             text: this.tokenizer ? piece : `${seq.generated.length > 1 ? " " : ""}${id}`,
-            stats: this.#stats(stats.subarray(i * width, (i + 1) * width), statsK),
+            stats: this.decodeStats(stats.subarray(i * width, (i + 1) * width), statsK),
           };
           const stopAt = findStop(seq.text, piece.length, stopStrings);
           if (stopIds.has(id)) {
@@ -236,7 +236,8 @@ export class RastDecoder implements RastEngine {
     this.counters.prefillTokens += ids.length;
   }
 
-  #stats(row: Float32Array, k: number): StepStats {
+  /** One sequence's statistics row from the shim as StepStats. */
+  decodeStats(row: Float32Array, k: number): StepStats {
     const list = (idsAt: number, deltasAt: number) =>
       Array.from({ length: k }, (_, j) => {
         const id = row[idsAt + j];
