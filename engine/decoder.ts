@@ -183,14 +183,16 @@ export class RastDecoder implements RastEngine {
           seq.generated.push(id);
           seq.nextToken = id;
           seq.position++;
-          const piece = streams.get(seq)?.push(id) ?? "";
-          seq.text += this.tokenizer ? piece : `${seq.generated.length > 1 ? " " : ""}${id}`;
+          // Without a tokenizer the text is the ids, space-separated.
+          const piece = streams.get(seq)?.push(id) ??
+            `${seq.generated.length > 1 ? " " : ""}${id}`;
+          seq.text += piece;
           yield {
             kind: "token",
             request: seq.request,
             sample: seq.sample,
             id,
-            text: this.tokenizer ? piece : `${seq.generated.length > 1 ? " " : ""}${id}`,
+            text: piece,
             stats: this.decodeStats(stats.subarray(i * width, (i + 1) * width), statsK),
           };
           const stopAt = findStop(seq.text, piece.length, stopStrings);

@@ -180,3 +180,49 @@ for (const temperature of [0.7, 1.0]) {
     });
   }
 }
+
+Deno.test("a stop string cuts the text where it starts", async () => {
+  const engine = await trio();
+  try {
+    const options = { temperature: 0, topP: 1, maxNewTokens: 8 };
+    const request = { request: 0, promptIds: PROMPT0, samples: 1, seed: 1 };
+    const full = (await collect(engine, [request], options)).events.find((e) => e.kind === "finished");
+    assert.ok(full?.kind === "finished");
+    // Without a tokenizer the text is the ids joined by spaces; stop on the third id.
+    const stop = ` ${full.tokens[2]}`;
+    const cut = (await collect(engine, [request], { ...options, stopStrings: [stop] })).events
+      .find((e) => e.kind === "finished");
+    assert.ok(cut?.kind === "finished");
+    assert.equal(cut.reason, "stop");
+    assert.equal(cut.text, full.text.slice(0, full.text.indexOf(stop)));
+  } finally {
+    engine.close();
+  }
+});
+
+Deno.test("the KV memory limit bounds the slots, and a limit below one sequence is refused", async () => {
+  const engine = await openEngine({
+    baseModel: dir("base"),
+    pairs: [{ positive: dir("pos"), negative: dir("neg"), weight: 1 }],
+    // base: 2·4 layers·2 kv heads·32·4 B; pos, neg: 2·2·2·16·4 B → 2048 + 2·512 = 3072 B/position.
+    kvMemoryBytes: 3072 * 20 * 3,
+  });
+  try {
+    const { events } = await collect(engine, [
+      { request: 0, promptIds: PROMPT0, samples: 6, seed: 1 },
+    ], { temperature: 1, topP: 1, maxNewTokens: 13 });
+    // 20 positions per sequence → 3 slots; all 6 samples still finish.
+    assert.equal(events.filter((e) => e.kind === "finished").length, 6);
+    assert.equal(engine.models.base.info.cacheSlots, 0); // info is read at load; the group set it up
+    const failing = engine.generate([{ request: 0, promptIds: PROMPT0, samples: 1, seed: 1 }], {
+      temperature: 1,
+      topP: 1,
+      maxNewTokens: 100,
+    });
+    await assert.rejects(async () => {
+      for await (const _ of failing) { /* drain */ }
+    }, /KV memory limit .* too small for one sequence of 107 positions/);
+  } finally {
+    engine.close();
+  }
+});
