@@ -45,6 +45,8 @@ export class RastDecoder implements RastEngine {
     decodeTokens: 0,
   };
   readonly #pieceText = new Map<number, string>();
+  /** The cache shape of the last generate() call (slots, positions per slot). */
+  cacheShape = { slots: 0, maxLen: 0 };
 
   constructor(
     readonly group: RastGroup,
@@ -111,6 +113,7 @@ export class RastDecoder implements RastEngine {
     if (requests.length === 0) return;
     const shape = this.#cacheShape(requests, options);
     await this.group.initCache(shape.slots, shape.maxLen);
+    this.cacheShape = shape;
     const scheduler = new Scheduler(shape.slots);
     scheduler.enqueue(requests);
     const statsK = Math.min(options.statsTopK ?? 8, this.group.sharedVocab);
