@@ -3,6 +3,8 @@ import type { Command } from "commander";
 import { register as registerRun } from "./run.ts";
 import { register as registerModelCommands } from "./model_commands.ts";
 import { register as registerBench } from "./bench.ts";
+import { register as registerEval } from "./eval.ts";
+import { register as registerGrade } from "./grade.ts";
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -10,4 +12,6 @@ export const commandModules: RegisterCommand[] = [
   registerRun,
   registerModelCommands,
   registerBench,
+  registerEval,
+  registerGrade,
 ];

@@ -1,0 +1,117 @@
+/**
+ * The benchmark registry: where each test set's question and ground truth live in its rows, and
+ * how the authors' harness (parse_ground_truth) reads and normalises that ground truth. Files are
+ * `<data dir>/<name>/test.jsonl`, one JSON object per line, in the harness's row order.
+ */
+import { extractCandidate } from "../engine/eval/extract.ts";
+import { pyStr, pyStrip } from "../engine/eval/python_compat.ts";
+
+/**
+ * How a raw gold answer is normalised before comparison: `math` (math500) extracts then strips
+ * twice, `minerva` keeps units and only rewrites \neq \leq \geq, `plain` strips once.
+ */
+export type GoldRule = "math" | "minerva" | "plain";
+
+/** One registered benchmark. */
+export interface DatasetSpec {
+  name: string;
+  description: string;
+  /** Row fields tried in order for the question text (the harness's parse_question order). */
+  questionFields: string[];
+  /** The raw gold answer of a row; throws an Error naming the missing field. */
+  gold(row: Record<string, unknown>): string;
+  goldRule: GoldRule;
+  /** Public copy on the Hugging Face hub, when there is one. */
+  hub?: { repo: string; config: string; split: string };
+}
+
+const QUESTION_FIELDS = ["question", "problem", "Question", "input"];
+
+function field(row: Record<string, unknown>, name: string): unknown {
+  if (!Object.hasOwn(row, name)) throw new Error(`field "${name}" is missing`);
+  return row[name];
+}
+
+function text(row: Record<string, unknown>, name: string): string {
+  const value = field(row, name);
+  if (typeof value !== "string") throw new Error(`field "${name}" is not a string`);
+  return value;
+}
+
+/** The last \boxed{} (or the harness's other answer forms) of a worked solution, unnormalised. */
+function solutionAnswer(row: Record<string, unknown>): string {
+  const solution = Object.hasOwn(row, "solution") ? text(row, "solution") : text(row, "answer");
+  return extractCandidate(solution) ?? "";
+}
+
+/** Registered benchmarks by name. */
+export const DATASETS: Record<string, DatasetSpec> = {
+  math500: {
+    name: "math500",
+    description: "MATH-500 (500 competition problems, level and subject)",
+    questionFields: QUESTION_FIELDS,
+    gold: solutionAnswer,
+    goldRule: "math",
+    hub: { repo: "HuggingFaceH4/MATH-500", config: "default", split: "test" },
+  },
+  aime24: {
+    name: "aime24",
+    description: "AIME 2024 (30 problems, integer answers)",
+    questionFields: QUESTION_FIELDS,
+    gold: (row) => pyStr(field(row, "answer")),
+    goldRule: "plain",
+    hub: { repo: "HuggingFaceH4/aime_2024", config: "default", split: "train" },
+  },
+  amc23: {
+    name: "amc23",
+    description: "AMC 2023 (40 problems; a JSON number answer, 27.0 means 27)",
+    questionFields: QUESTION_FIELDS,
+    gold: (row) => pyStr(field(row, "answer")),
+    goldRule: "plain",
+    hub: { repo: "math-ai/amc23", config: "default", split: "test" },
+  },
+  minerva_math: {
+    name: "minerva_math",
+    description: "Minerva MATH (272 science problems with units)",
+    questionFields: QUESTION_FIELDS,
+    gold: solutionAnswer,
+    goldRule: "minerva",
+    hub: { repo: "math-ai/minervamath", config: "default", split: "test" },
+  },
+  olympiadbench: {
+    name: "olympiadbench",
+    description: "OlympiadBench (675 open-ended English math problems)",
+    questionFields: QUESTION_FIELDS,
+    gold: (row) => {
+      const answers = field(row, "final_answer");
+      if (!Array.isArray(answers) || answers.length === 0) {
+        throw new Error(`field "final_answer" is not a non-empty list`);
+      }
+      return pyStrip(pyStr(answers[0]), "$");
+    },
+    goldRule: "plain",
+  },
+  gsm8k: {
+    name: "gsm8k",
+    description: "GSM8K (1319 grade-school problems; answer after ####)",
+    questionFields: QUESTION_FIELDS,
+    gold: (row) => {
+      const parts = text(row, "answer").split("####");
+      if (parts.length !== 2) throw new Error(`field "answer" must contain "####" exactly once`);
+      return parts[1];
+    },
+    goldRule: "plain",
+    hub: { repo: "openai/gsm8k", config: "main", split: "test" },
+  },
+};
+
+/** The registered benchmark called `name`, if any. */
+export function datasetSpec(name: string): DatasetSpec | undefined {
+  return Object.hasOwn(DATASETS, name) ? DATASETS[name] : undefined;
+}
+
+/** The normalisation rule for gold answers of `dataset` (plain for unregistered names). */
+export function goldRuleOf(dataset: string | undefined): GoldRule {
+  if (dataset === "math") return "math";
+  return (dataset && datasetSpec(dataset)?.goldRule) || "plain";
+}

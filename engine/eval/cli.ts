@@ -1,0 +1,149 @@
+/** The `eval` and `grade` commands' implementations (loaded lazily by tui/commands). */
+import { UserError } from "../errors.ts";
+import { Grader, type GraderOptions, type Verdict } from "./grader.ts";
+import { evaluateResultsDir, formatMetrics, writeFileAtomic } from "./results.ts";
+
+/** Options shared by `eval` and `grade`, as commander hands them over. */
+export interface GradingFlags {
+  timeout?: string;
+  workers?: string;
+  stop?: string[];
+}
+
+/** `rast eval` options. */
+export interface EvalFlags extends GradingFlags {
+  dataset?: string;
+  resDir?: string;
+  k?: string;
+  dataDir?: string;
+  json?: boolean;
+}
+
+/** `rast grade` options. */
+export interface GradeFlags extends GradingFlags {
+  in?: string;
+  out?: string;
+  dataset?: string;
+}
+
+function positive(value: string | undefined, flag: string, integer: boolean): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
+    const kind = integer ? "a whole number" : "a number";
+    throw new UserError(`${flag} "${value}" is not valid; give ${kind} above 0`);
+  }
+  return n;
+}
+
+function graderOptions(flags: GradingFlags): GraderOptions {
+  const seconds = positive(flags.timeout, "--timeout", false);
+  return {
+    timeoutMs: seconds === undefined ? undefined : seconds * 1000,
+    workers: positive(flags.workers, "--workers", true),
+    stopStrings: flags.stop,
+  };
+}
+
+/** `rast eval --dataset NAME --res-dir DIR`: grade a results folder, write metrics.json. */
+export async function runEval(flags: EvalFlags): Promise<void> {
+  if (!flags.dataset) {
+    throw new UserError("--dataset is required; name a benchmark or a JSONL file");
+  }
+  if (!flags.resDir) {
+    throw new UserError("--res-dir is required; pass the folder of prediction files");
+  }
+  const showProgress = Deno.stderr.isTerminal();
+  let lastShown = 0;
+  const metrics = await evaluateResultsDir(flags.dataset, flags.resDir, {
+    ...graderOptions(flags),
+    dataDir: flags.dataDir,
+    k: positive(flags.k, "--k", true),
+    onProgress: showProgress
+      ? (done, total) => {
+        const now = Date.now();
+        if (now - lastShown < 200 && done < total) return;
+        lastShown = now;
+        Deno.stderr.writeSync(new TextEncoder().encode(`\rgraded ${done}/${total}`));
+        if (done === total) Deno.stderr.writeSync(new TextEncoder().encode("\n"));
+      }
+      : undefined,
+  });
+  console.log(flags.json ? JSON.stringify(metrics, null, 2) : formatMetrics(metrics));
+}
+
+interface GradeInput {
+  kind: "output" | "pred";
+  text: string;
+  gold: string;
+  dataset: string;
+}
+
+/** Parse `grade` input lines; each needs "gold" and one of "output" / "pred". */
+export function parseGradeLines(text: string, source: string, dataset = ""): GradeInput[] {
+  const inputs: GradeInput[] = [];
+  text.split("\n").forEach((line, i) => {
+    if (line.trim() === "") return;
+    const where = `${source}:${i + 1}`;
+    let row: Record<string, unknown>;
+    try {
+      row = JSON.parse(line);
+    } catch (err) {
+      throw new UserError(`${where}: not valid JSON (${(err as Error).message})`);
+    }
+    if (typeof row !== "object" || row === null || Array.isArray(row)) {
+      throw new UserError(`${where}: expected a JSON object with "gold" and "output" or "pred"`);
+    }
+    const kind = typeof row.output === "string"
+      ? "output"
+      : typeof row.pred === "string"
+      ? "pred"
+      : null;
+    if (kind === null || typeof row.gold !== "string") {
+      throw new UserError(`${where}: needs a string "gold" and a string "output" or "pred"`);
+    }
+    const ds = row.dataset === undefined ? dataset : row.dataset;
+    if (typeof ds !== "string") throw new UserError(`${where}: "dataset" must be a string`);
+    inputs.push({ kind, text: row[kind] as string, gold: row.gold, dataset: ds });
+  });
+  return inputs;
+}
+
+/** Grade inputs in order with one grader. */
+export function gradeAll(grader: Grader, inputs: GradeInput[]): Promise<Verdict[]> {
+  return Promise.all(
+    inputs.map((x) =>
+      x.kind === "output"
+        ? grader.grade(x.text, x.gold, x.dataset)
+        : grader.gradePred(x.text, x.gold, x.dataset)
+    ),
+  );
+}
+
+/** `rast grade --in FILE`: one verdict line per input line, same order; `-` is stdin/stdout. */
+export async function runGrade(flags: GradeFlags): Promise<void> {
+  if (!flags.in) throw new UserError("--in is required; pass a JSONL file or - for stdin");
+  const source = flags.in === "-" ? "<stdin>" : flags.in;
+  let text: string;
+  try {
+    text = flags.in === "-"
+      ? await new Response(Deno.stdin.readable).text()
+      : await Deno.readTextFile(flags.in);
+  } catch (err) {
+    const reason = err instanceof Deno.errors.NotFound ? "it does not exist" : String(err);
+    throw new UserError(`Cannot read "${source}": ${reason}`);
+  }
+  const inputs = parseGradeLines(text, source, flags.dataset);
+  using grader = new Grader(graderOptions(flags));
+  const verdicts = await gradeAll(grader, inputs);
+  const out = verdicts.map((v) =>
+    JSON.stringify({
+      extracted: v.extracted,
+      gold: v.gold,
+      correct: v.correct,
+      timeout: v.timeout,
+    })
+  ).join("\n") + (verdicts.length > 0 ? "\n" : "");
+  if (!flags.out || flags.out === "-") await Deno.stdout.write(new TextEncoder().encode(out));
+  else await writeFileAtomic(flags.out, out);
+}

@@ -1,0 +1,168 @@
+/**
+ * Loading benchmark rows: registered names (datasets/mod.ts) from the data directory (option,
+ * then RAST_DATA_DIR, then the download cache, downloading when needed), or any JSONL file with
+ * user-named question and answer fields. Rows keep file order; bad lines are reported by number.
+ */
+import { basename, dirname, join } from "node:path";
+import { type DatasetSpec, datasetSpec } from "../../datasets/mod.ts";
+import { UserError } from "../errors.ts";
+import { datasetCacheDir, downloadDataset } from "./hub.ts";
+import { pyStr } from "./python_compat.ts";
+
+/** One benchmark question. `fields` is the raw row (level, subject, type, ...). */
+export interface DatasetRow {
+  index: number;
+  question: string;
+  /** The raw gold answer as the row gives it (normalised at grading time). */
+  gold: string;
+  fields: Record<string, unknown>;
+}
+
+/** A loaded benchmark: `name` selects the dataset-specific grading rules. */
+export interface Dataset {
+  name: string;
+  rows: DatasetRow[];
+}
+
+/** Options of loadDataset. */
+export interface LoadDatasetOptions {
+  /** Folder holding `<name>/test.jsonl` (default: $RAST_DATA_DIR, else the download cache). */
+  dataDir?: string;
+  /** Row field with the question (default: the first of question, problem, Question, input). */
+  questionField?: string;
+  /** Row field with the gold answer (default: the dataset's rule, or "answer"). */
+  answerField?: string;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/** The file of a registered dataset, downloading it into the cache when no data dir is set. */
+async function locate(spec: DatasetSpec, dataDir: string | undefined): Promise<string> {
+  const explicit = dataDir ?? Deno.env.get("RAST_DATA_DIR");
+  if (explicit) {
+    for (
+      const path of [join(explicit, spec.name, "test.jsonl"), join(explicit, `${spec.name}.jsonl`)]
+    ) {
+      if (await exists(path)) return path;
+    }
+    throw new UserError(
+      `Dataset "${spec.name}" is not in "${explicit}": expected ${
+        join(explicit, spec.name, "test.jsonl")
+      }; ` +
+        "fix --data-dir / RAST_DATA_DIR, or unset them to download it",
+    );
+  }
+  const cached = join(datasetCacheDir(), spec.name, "test.jsonl");
+  if (await exists(cached)) return cached;
+  if (!spec.hub) {
+    throw new UserError(
+      `Dataset "${spec.name}" has no public copy to download; put its test.jsonl in ` +
+        `<data dir>/${spec.name}/ and pass --data-dir or set RAST_DATA_DIR`,
+    );
+  }
+  return await downloadDataset(spec.name, spec.hub);
+}
+
+function fail(path: string, line: number, message: string): never {
+  throw new UserError(`${path}:${line}: ${message}; fix or remove that line`);
+}
+
+/** Parse a JSONL file into rows; every malformed line is reported with its number. */
+export async function readRows(
+  path: string,
+  rowOf: (raw: Record<string, unknown>) => { question: string; gold: string },
+): Promise<DatasetRow[]> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (err) {
+    const reason = err instanceof Deno.errors.NotFound ? "it does not exist" : String(err);
+    throw new UserError(`Cannot read dataset file "${path}": ${reason}`);
+  }
+  const rows: DatasetRow[] = [];
+  text.split("\n").forEach((line, i) => {
+    if (line.trim() === "") return;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(line);
+    } catch (err) {
+      fail(path, i + 1, `not valid JSON (${(err as Error).message})`);
+    }
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+      fail(path, i + 1, "expected a JSON object");
+    }
+    const fields = raw as Record<string, unknown>;
+    let parts: { question: string; gold: string };
+    try {
+      parts = rowOf(fields);
+    } catch (err) {
+      fail(path, i + 1, (err as Error).message);
+    }
+    rows.push({ index: rows.length, question: parts.question, gold: parts.gold, fields });
+  });
+  if (rows.length === 0) throw new UserError(`Dataset file "${path}" has no rows`);
+  return rows;
+}
+
+function questionOf(row: Record<string, unknown>, fields: string[]): string {
+  for (const name of fields) {
+    if (Object.hasOwn(row, name)) {
+      if (typeof row[name] !== "string") throw new Error(`field "${name}" is not a string`);
+      return row[name] as string;
+    }
+  }
+  throw new Error(`no question field (looked for ${fields.map((f) => `"${f}"`).join(", ")})`);
+}
+
+function answerOf(row: Record<string, unknown>, name: string): string {
+  if (!Object.hasOwn(row, name)) throw new Error(`field "${name}" is missing`);
+  return pyStr(row[name]);
+}
+
+/**
+ * Load a benchmark by registered name (math500, aime24, amc23, minerva_math, olympiadbench,
+ * gsm8k) or from a JSONL path. A file named `<name>/test.jsonl` or `<name>.jsonl` with a
+ * registered name gets that dataset's rules.
+ */
+export async function loadDataset(
+  nameOrPath: string,
+  opts: LoadDatasetOptions = {},
+): Promise<Dataset> {
+  const isPath = nameOrPath.includes("/") || nameOrPath.endsWith(".jsonl") ||
+    nameOrPath.endsWith(".json");
+  let path: string;
+  let name: string;
+  if (isPath) {
+    path = nameOrPath;
+    const stem = basename(path).replace(/\.jsonl?$/, "");
+    name = stem === "test" ? basename(dirname(path)) : stem;
+  } else {
+    const spec = datasetSpec(nameOrPath);
+    if (!spec) {
+      throw new UserError(
+        `Unknown dataset "${nameOrPath}"; use math500, aime24, amc23, minerva_math, ` +
+          "olympiadbench, gsm8k, or a path to a .jsonl file",
+      );
+    }
+    name = spec.name;
+    path = await locate(spec, opts.dataDir);
+  }
+  const spec = datasetSpec(name);
+  const questionFields = opts.questionField
+    ? [opts.questionField]
+    : spec?.questionFields ?? ["question", "problem", "Question", "input"];
+  const gold = opts.answerField || !spec
+    ? (row: Record<string, unknown>) => answerOf(row, opts.answerField ?? "answer")
+    : spec.gold;
+  const rows = await readRows(path, (row) => ({
+    question: questionOf(row, questionFields),
+    gold: gold(row),
+  }));
+  return { name, rows };
+}

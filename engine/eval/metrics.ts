@@ -1,0 +1,178 @@
+/**
+ * Metrics over n samples per question: mean accuracy over all samples, run-0 accuracy (what the
+ * authors' "average" mode printed), unbiased pass@k, maj@k, per-question counts and breakdowns
+ * by level / subject / type / subfield. Accuracies are fractions in [0, 1].
+ */
+import { UserError } from "../errors.ts";
+import type { Dataset } from "./dataset.ts";
+import type { Verdict } from "./grader.ts";
+import { pyStr } from "./python_compat.ts";
+
+/** One question's results. */
+export interface QuestionMetrics {
+  index: number;
+  /** Normalised gold answer. */
+  gold: string;
+  /** Samples graded correct, out of `samples`. */
+  correct: number;
+  samples: number;
+  /** The majority answer over all samples (first seen wins ties) and whether it is correct. */
+  majorityAnswer: string;
+  majorityCorrect: boolean;
+}
+
+/** Accuracy of a group of questions. */
+export interface GroupMetrics {
+  questions: number;
+  meanAccuracy: number;
+  run0Accuracy: number;
+}
+
+/** Evaluation results; JSON-serialisable. */
+export interface Metrics {
+  dataset: string;
+  questions: number;
+  /** Samples per question (n). */
+  samples: number;
+  meanAccuracy: number;
+  run0Accuracy: number;
+  /** k (as a string key) -> mean over questions of 1 - C(n-c, k) / C(n, k). */
+  passAtK: Record<string, number>;
+  /** k -> fraction of questions whose majority answer over the first k samples is correct. */
+  majAtK: Record<string, number>;
+  timeouts: number;
+  /** Samples with no extractable answer. */
+  emptyAnswers: number;
+  perQuestion: QuestionMetrics[];
+  /** field (level, subject, type, subfield) -> value -> group accuracy. */
+  breakdowns: Record<string, Record<string, GroupMetrics>>;
+}
+
+/** Options of computeMetrics. */
+export interface MetricsOptions {
+  /** Largest k for pass@k and maj@k (default n); reported k are 1, 2, 4, ... and k itself. */
+  k?: number;
+}
+
+const BREAKDOWN_FIELDS = ["level", "subject", "type", "subfield"];
+
+/** Unbiased pass@k for one question: 1 - C(n-c, k) / C(n, k), in the stable product form. */
+export function passAtK(n: number, c: number, k: number): number {
+  if (n - c < k) return 1;
+  let prod = 1;
+  for (let i = n - c + 1; i <= n; i++) prod *= 1 - k / i;
+  return 1 - prod;
+}
+
+/**
+ * Majority vote: answers are grouped by their normalised form (as the authors' Counter over
+ * `pred`); the largest group wins, ties go to the group seen first. Returns the winner's index.
+ */
+export function majorityIndex(answers: readonly string[]): number {
+  const counts = new Map<string, { count: number; first: number }>();
+  answers.forEach((a, i) => {
+    const entry = counts.get(a);
+    if (entry) entry.count++;
+    else counts.set(a, { count: 1, first: i });
+  });
+  let best = { count: 0, first: 0 };
+  for (const entry of counts.values()) if (entry.count > best.count) best = entry;
+  return best.first;
+}
+
+/** The k values reported: powers of two up to kMax, and kMax itself. */
+export function kValues(kMax: number): number[] {
+  const ks: number[] = [];
+  for (let k = 1; k <= kMax; k *= 2) ks.push(k);
+  if (ks[ks.length - 1] !== kMax) ks.push(kMax);
+  return ks;
+}
+
+const mean = (xs: number[]) => xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/** Metrics of `verdicts[sample][row]` against `dataset`. */
+export function computeMetrics(
+  dataset: Dataset,
+  verdicts: Verdict[][],
+  opts: MetricsOptions = {},
+): Metrics {
+  const n = verdicts.length;
+  const rows = dataset.rows;
+  if (n === 0) throw new UserError("No samples to evaluate; give at least one prediction run");
+  verdicts.forEach((run, s) => {
+    if (run.length !== rows.length) {
+      throw new UserError(
+        `Sample ${s} has ${run.length} verdicts but dataset "${dataset.name}" has ${rows.length} rows`,
+      );
+    }
+  });
+  const kMax = opts.k ?? n;
+  if (!Number.isInteger(kMax) || kMax < 1 || kMax > n) {
+    throw new UserError(
+      `k ${kMax} is out of range; use a whole number from 1 to ${n} (the samples)`,
+    );
+  }
+  const ks = kValues(kMax);
+  const perQuestion: QuestionMetrics[] = rows.map((row, r) => {
+    const column = verdicts.map((run) => run[r]);
+    const maj = majorityIndex(column.map((v) => v.extracted));
+    return {
+      index: row.index,
+      gold: column[0].gold,
+      correct: column.filter((v) => v.correct).length,
+      samples: n,
+      majorityAnswer: column[maj].extracted,
+      majorityCorrect: column[maj].correct,
+    };
+  });
+  const passAt: Record<string, number> = {};
+  const majAt: Record<string, number> = {};
+  for (const k of ks) {
+    passAt[k] = mean(perQuestion.map((q) => passAtK(n, q.correct, k)));
+    majAt[k] = mean(rows.map((_, r) => {
+      const firstK = verdicts.slice(0, k).map((run) => run[r]);
+      return firstK[majorityIndex(firstK.map((v) => v.extracted))].correct ? 1 : 0;
+    }));
+  }
+  const all = verdicts.flat();
+  return {
+    dataset: dataset.name,
+    questions: rows.length,
+    samples: n,
+    meanAccuracy: mean(perQuestion.map((q) => q.correct / n)),
+    run0Accuracy: mean(verdicts[0].map((v) => v.correct ? 1 : 0)),
+    passAtK: passAt,
+    majAtK: majAt,
+    timeouts: all.filter((v) => v.timeout).length,
+    emptyAnswers: all.filter((v) => v.extracted === "").length,
+    perQuestion,
+    breakdowns: breakdowns(dataset, verdicts, perQuestion),
+  };
+}
+
+function breakdowns(
+  dataset: Dataset,
+  verdicts: Verdict[][],
+  perQuestion: QuestionMetrics[],
+): Record<string, Record<string, GroupMetrics>> {
+  const out: Record<string, Record<string, GroupMetrics>> = {};
+  for (const field of BREAKDOWN_FIELDS) {
+    const groups = new Map<string, number[]>();
+    dataset.rows.forEach((row, r) => {
+      const value = row.fields[field];
+      if (value === undefined || value === null) return;
+      const key = pyStr(value);
+      groups.set(key, [...(groups.get(key) ?? []), r]);
+    });
+    if (groups.size === 0) continue;
+    out[field] = {};
+    for (const [key, members] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
+      out[field][key] = {
+        questions: members.length,
+        meanAccuracy: mean(members.map((r) => perQuestion[r].correct / perQuestion[r].samples)),
+        run0Accuracy: mean(members.map((r) => verdicts[0][r].correct ? 1 : 0)),
+      };
+    }
+  }
+  return out;
+}

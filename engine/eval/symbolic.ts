@@ -1,0 +1,223 @@
+/**
+ * Symbolic equality, in the shape of the harness's `symbolic_equal`: parse both answers (Python
+ * expression first, as sympy's parse_expr, then LaTeX, where the harness used latex2sympy and we
+ * use @cortex-js/compute-engine; the raw string when both fail), then accept when they are
+ * (1) structurally the same, (2) provably equal (identity, or simplify(a - b) = 0, or equal at
+ * several sample points as sympy's `equals` tests), (3) relations with |lhs - rhs| equal,
+ * (4) constants within rel. 1e-4 numerically, (5) numeric matrices equal to 3 decimals.
+ * It may run for long on hostile input: call it where it can be stopped (grade_worker.ts).
+ */
+import { ComputeEngine, type Expression, isFunction, isNumber } from "@cortex-js/compute-engine";
+import type { SymbolicEqual } from "./math_equal.ts";
+import { isClose } from "./python_compat.ts";
+import { parsePython, pyKey, pyToJson, type PyValue, TooExpensiveError } from "./py_expr.ts";
+
+type Parsed =
+  | { kind: "raw"; text: string }
+  | { kind: "ce"; e: Expression }
+  | { kind: "seq"; seq: "tuple" | "list" | "set"; items: Parsed[] }
+  | { kind: "opaque"; repr: string };
+
+const RELATIONS = ["Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual"];
+/** Sample values for the free variables (negative ones too: sqrt(x^2) is not x). */
+const SAMPLE_POINTS = [0.5377, -1.3077, 2.1842, -0.4336, 1.7254];
+
+function fromPython(ce: ComputeEngine, v: PyValue): Parsed {
+  if (v.k === "seq") {
+    return {
+      kind: "seq",
+      seq: v.kind,
+      items: v.items.map((i) => fromPython(ce, i)),
+    };
+  }
+  if (v.k === "opaque") return { kind: "opaque", repr: v.repr };
+  // deno-lint-ignore no-explicit-any
+  const e = ce.box(pyToJson(v) as any);
+  return e.isValid ? { kind: "ce", e } : { kind: "opaque", repr: pyKey(v) };
+}
+
+/** The harness's `_parse`: parse_expr, then LaTeX, each on "\\\\"->"\\" first, else the text. */
+function parseAnswer(ce: ComputeEngine, text: string): Parsed {
+  const variants = [text.replaceAll("\\\\", "\\"), text];
+  for (const v of variants) {
+    try {
+      return fromPython(ce, parsePython(v));
+    } catch (err) {
+      if (err instanceof TooExpensiveError) throw err;
+    }
+  }
+  for (const v of variants) {
+    try {
+      const e = parseLatex(ce, v);
+      if (e.isValid) return { kind: "ce", e };
+    } catch {
+      // as the harness: try the next parser
+    }
+  }
+  return { kind: "raw", text };
+}
+
+/** MathJSON as the engine's non-canonical parse returns it. */
+type RawJson = unknown;
+
+/**
+ * The engine reads `2\frac{1}{2}` as the mixed number 5/2; latex2sympy reads a product (1).
+ * Parse without canonicalisation, turn number-times-fraction juxtapositions into products, box.
+ */
+function parseLatex(ce: ComputeEngine, latex: string): Expression {
+  const isNumber = (j: RawJson) =>
+    typeof j === "number" || (typeof j === "object" && j !== null && "num" in j);
+  const fix = (j: RawJson): RawJson => {
+    if (!Array.isArray(j)) return j;
+    const args = j.slice(1).map(fix);
+    if (
+      j[0] === "InvisibleOperator" && args.length === 2 && isNumber(args[0]) &&
+      Array.isArray(args[1]) && args[1][0] === "Divide"
+    ) {
+      return ["Multiply", ...args];
+    }
+    return [j[0], ...args];
+  };
+  // deno-lint-ignore no-explicit-any
+  return ce.box(fix(ce.parse(latex, { form: "raw" }).json) as any);
+}
+
+function numbersEqual(a: Expression, b: Expression): boolean {
+  return isNumber(a) && isNumber(b) && a.re === b.re && a.im === b.im;
+}
+
+/** Python's `str(a) == str(b) or a == b` on the parsed objects. */
+function sameObject(a: Parsed, b: Parsed): boolean {
+  if (a.kind === "raw" || b.kind === "raw") {
+    return a.kind === "raw" && b.kind === "raw" && a.text === b.text;
+  }
+  if (a.kind === "opaque" || b.kind === "opaque") {
+    return a.kind === "opaque" && b.kind === "opaque" && a.repr === b.repr;
+  }
+  if (a.kind === "ce" && b.kind === "ce") return a.e.isSame(b.e) || numbersEqual(a.e, b.e);
+  if (a.kind !== "seq" || b.kind !== "seq") return false;
+  if (a.seq !== b.seq || a.items.length !== b.items.length) return false;
+  if (a.seq !== "set") return a.items.every((item, i) => sameObject(item, b.items[i]));
+  return a.items.every((item) => b.items.some((other) => sameObject(item, other))) &&
+    b.items.every((item) => a.items.some((other) => sameObject(item, other)));
+}
+
+function isPlainExpression(e: Expression): boolean {
+  const op = e.operator;
+  return !RELATIONS.includes(op) &&
+    !["Matrix", "List", "Tuple", "Set", "Interval", "Union", "Element", "Sequence"].includes(op);
+}
+
+function complexValue(e: Expression): [number, number] | null {
+  const n = e.N();
+  const re = n.re;
+  const im = n.im;
+  return Number.isNaN(re) || Number.isNaN(im) ? null : [re, im];
+}
+
+/** sympy's `equals` falls back to numeric testing; here: agree at every sample point. */
+function agreeAtSamplePoints(ce: ComputeEngine, a: Expression, b: Expression): boolean {
+  const names = [...new Set([...a.unknowns, ...b.unknowns])];
+  if (names.length === 0 || names.length > 8) return false;
+  let compared = 0;
+  for (let p = 0; p < SAMPLE_POINTS.length; p++) {
+    const point: Record<string, Expression> = {};
+    names.forEach((name, j) => {
+      point[name] = ce.number(SAMPLE_POINTS[(p + j) % SAMPLE_POINTS.length] * (1 + 0.173 * j));
+    });
+    const va = complexValue(a.subs(point));
+    const vb = complexValue(b.subs(point));
+    if (va === null && vb === null) continue;
+    if (va === null || vb === null) return false;
+    if (!Number.isFinite(va[0] + va[1]) || !Number.isFinite(vb[0] + vb[1])) continue;
+    const scale = Math.max(1, Math.hypot(...va), Math.hypot(...vb));
+    if (Math.hypot(va[0] - vb[0], va[1] - vb[1]) > 1e-9 * scale) return false;
+    compared++;
+  }
+  return compared >= 3;
+}
+
+/** `a.equals(b) or simplify(a - b) == 0` for plain expressions. */
+function provablyEqual(ce: ComputeEngine, a: Expression, b: Expression): boolean {
+  if (!isPlainExpression(a) || !isPlainExpression(b)) return false;
+  try {
+    if (a.isIdenticallyEqual(b) === true) return true;
+  } catch { /* undecided */ }
+  try {
+    if (ce.box(["Subtract", a, b]).simplify().isSame(0)) return true;
+  } catch { /* undecided */ }
+  try {
+    return agreeAtSamplePoints(ce, a, b);
+  } catch {
+    return false;
+  }
+}
+
+/** Relations (x<3, 2x=6): |lhs - rhs| equal, whatever the relation (as the harness). */
+function relationsEqual(ce: ComputeEngine, a: Expression, b: Expression): boolean {
+  if (!RELATIONS.includes(a.operator) || !RELATIONS.includes(b.operator)) return false;
+  if (!isFunction(a) || !isFunction(b) || a.nops !== 2 || b.nops !== 2) return false;
+  const da = ce.box(["Subtract", a.op1, a.op2]);
+  const db = ce.box(["Subtract", b.op1, b.op2]);
+  return provablyEqual(ce, da, db) || provablyEqual(ce, da, ce.box(["Negate", db]));
+}
+
+function numericallyEqual(a: Expression, b: Expression): boolean {
+  if (a.unknowns.length > 0 || b.unknowns.length > 0) return false;
+  const va = complexValue(a);
+  const vb = complexValue(b);
+  if (va === null || vb === null || va[1] !== 0 || vb[1] !== 0) return false;
+  return isClose(va[0], vb[0], 1e-4);
+}
+
+function matrixCells(e: Expression): number[][] | null {
+  if (e.operator !== "Matrix" || !isFunction(e) || !isFunction(e.op1)) return null;
+  const rows = e.op1.ops;
+  const cells = rows.map((row) =>
+    (isFunction(row) ? row.ops : []).map((cell) => complexValue(cell))
+  );
+  if (cells.some((row) => row.some((c) => c === null || c[1] !== 0))) return null;
+  return cells.map((row) => row.map((c) => Math.round(c![0] * 1000) / 1000));
+}
+
+function matricesRoundEqual(a: Expression, b: Expression): boolean {
+  const ma = matrixCells(a);
+  const mb = matrixCells(b);
+  if (!ma || !mb || ma.length !== mb.length) return false;
+  return ma.every((row, i) => row.length === mb[i].length && row.every((v, j) => v === mb[i][j]));
+}
+
+function attempt(step: () => boolean): boolean {
+  try {
+    return step();
+  } catch (err) {
+    if (err instanceof TooExpensiveError) throw err;
+    return false;
+  }
+}
+
+/** The harness's `symbolic_equal(a, b)` on one engine. */
+export function symbolicEqual(ce: ComputeEngine, a: string, b: string): boolean {
+  const pa = parseAnswer(ce, a);
+  const pb = parseAnswer(ce, b);
+  if (attempt(() => sameObject(pa, pb))) return true;
+  if (pa.kind !== "ce" || pb.kind !== "ce") return false;
+  const ea = pa.e;
+  const eb = pb.e;
+  return attempt(() => provablyEqual(ce, ea, eb)) ||
+    attempt(() => relationsEqual(ce, ea, eb)) ||
+    attempt(() => numericallyEqual(ea, eb)) ||
+    attempt(() => matricesRoundEqual(ea, eb));
+}
+
+/** A SymbolicEqual over its own engine; each call gets a fresh scope for its symbols. */
+export function createSymbolicEqual(ce: ComputeEngine = new ComputeEngine()): SymbolicEqual {
+  return (a, b) => {
+    ce.pushScope();
+    try {
+      return symbolicEqual(ce, a, b);
+    } finally {
+      ce.popScope();
+    }
+  };
+}

@@ -1,0 +1,38 @@
+/** `rast eval`: grade a results folder. Declares options; the action loads engine/eval lazily. */
+import { type Command, Option } from "commander";
+
+const collect = (value: string, previous: string[] | undefined): string[] => [
+  ...previous ?? [],
+  value,
+];
+
+/** Registers `eval` on the program. */
+export function register(program: Command): void {
+  program
+    .command("eval")
+    .description(
+      "Grade prediction-<i>.jsonl files (one line per dataset row with model_output, the " +
+        "authors' layout) with the authors' answer extraction and equivalence rules; write " +
+        "metrics.json beside them and print mean / run-0 accuracy, pass@k, maj@k and breakdowns.",
+    )
+    .option(
+      "--dataset <name|path>",
+      "math500, aime24, amc23, minerva_math, olympiadbench, gsm8k, or a JSONL file",
+    )
+    .option("--res-dir <dir>", "folder holding prediction-0.jsonl, prediction-1.jsonl, ...")
+    .option("--k <n>", "largest k for pass@k and maj@k (default: the number of files)")
+    .option("--data-dir <dir>", "folder holding <name>/test.jsonl (default: $RAST_DATA_DIR)")
+    .option("--timeout <seconds>", "time limit per answer comparison", "3")
+    .option("--workers <n>", "worker threads for symbolic comparisons (default: CPUs)")
+    .addOption(
+      new Option(
+        "--stop <text>",
+        "cut outputs at this string, replacing the defaults (repeatable)",
+      ).argParser(collect),
+    )
+    .option("--json", "print metrics.json instead of the table")
+    .action(async (flags) => {
+      const { runEval } = await import("../../engine/eval/cli.ts");
+      await runEval(flags);
+    });
+}

@@ -1,0 +1,33 @@
+/** `rast grade`: grade answers line by line. Declares options; the action loads engine/eval lazily. */
+import { type Command, Option } from "commander";
+
+const collect = (value: string, previous: string[] | undefined): string[] => [
+  ...previous ?? [],
+  value,
+];
+
+/** Registers `grade` on the program. */
+export function register(program: Command): void {
+  program
+    .command("grade")
+    .description(
+      'Grade JSONL lines {"output": <model text>, "gold": ...} or {"pred": <extracted answer>, ' +
+        '"gold": ...} (optional "dataset" for its rules). Writes one line per input, in order: ' +
+        '{"extracted", "gold", "correct", "timeout"} with normalised answers.',
+    )
+    .option("--in <file>", "input JSONL, or - for stdin")
+    .option("--out <file>", "output JSONL, or - for stdout", "-")
+    .option("--dataset <name>", "rules for lines without a dataset field (e.g. minerva_math)")
+    .option("--timeout <seconds>", "time limit per answer comparison", "3")
+    .option("--workers <n>", "worker threads for symbolic comparisons (default: CPUs)")
+    .addOption(
+      new Option(
+        "--stop <text>",
+        "cut outputs at this string, replacing the defaults (repeatable)",
+      ).argParser(collect),
+    )
+    .action(async (flags) => {
+      const { runGrade } = await import("../../engine/eval/cli.ts");
+      await runGrade(flags);
+    });
+}
