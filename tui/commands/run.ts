@@ -42,7 +42,7 @@ export function register(program: Command): void {
     .option("--seed <n>", "base seed; sample i of row r is seeded from (seed, r, i)", "0")
     .option(
       "--prompt-template <name|text|file>",
-      "abel, qwen-boxed, chat, a template string or a file",
+      "abel, qwen-boxed, chat (the model's own), a string with {input}, or @file",
       "abel",
     )
     .addOption(

@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { RastEngine } from "../../engine/events.ts";
-import { Grader } from "../../engine/eval/mod.ts";
+import { formatMetrics, Grader } from "../../engine/eval/mod.ts";
 import { planRun, type RunPlan } from "../../engine/runs/plan.ts";
 import { type RunSession, type RunSummary, startRun } from "../../engine/runs/session.ts";
 import { parseRunOptions, type RawRunOptions, type RunCommandConfig } from "./run_options.ts";
@@ -36,14 +36,14 @@ export async function runCommand(
 ): Promise<void> {
   const config = parseRunOptions(raw, flags);
   const plan = await planRun(config);
-  const grader = new Grader();
+  // The grader cuts outputs at the run's stop strings, as generation did.
+  const grader = new Grader({ stopStrings: plan.record.settings.stopStrings });
   try {
     const pending = plan.total - plan.done.size;
     const outcome: Outcome = pending === 0
       ? { summary: await (await startRun(plan, grader)).finish() }
       : await generate(plan, config, grader);
-    const { formatMetricsTable } = await import("../progress.ts");
-    report(outcome, { plan, json: config.json, formatTable: formatMetricsTable });
+    report(outcome, config.json);
   } finally {
     grader.close();
   }
@@ -175,21 +175,14 @@ async function runInteractive(
  * one `{"kind":"metrics"}` line), or how far an unfinished run got. Sets the exit code: 0 when
  * complete or quit with `q`, 130 after Ctrl-C / SIGTERM, 1 after errors.
  */
-function report(
-  outcome: Outcome,
-  opts: { plan: RunPlan; json: boolean; formatTable: (m: Record<string, unknown>) => string },
-): void {
+function report(outcome: Outcome, json: boolean): void {
   const { summary, stoppedBy } = outcome;
-  const { plan } = opts;
   for (const error of summary.errors.slice(0, 5)) console.error(`rast: ${error}`);
   if (summary.complete && summary.metrics) {
-    const metrics = summary.metrics as unknown as Record<string, unknown>;
-    const heading = `${plan.dataset.name}: ${plan.dataset.rows.length} rows × ` +
-      `${plan.config.numRuns} runs, results in ${summary.dir}`;
-    const text = `${heading}\n${opts.formatTable(metrics)}`;
-    if (opts.json) {
+    const text = `${formatMetrics(summary.metrics)}\nresults in ${summary.dir}`;
+    if (json) {
       console.error(text);
-      console.log(JSON.stringify({ kind: "metrics", dir: summary.dir, metrics }));
+      console.log(JSON.stringify({ kind: "metrics", dir: summary.dir, metrics: summary.metrics }));
     } else console.log(text);
     return;
   }
