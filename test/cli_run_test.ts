@@ -8,6 +8,10 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { FIXTURES_DIR, REPO_ROOT } from "./shared.ts";
 
+/** Every temporary folder of this file lives here and goes when the tests end. */
+const TMP = Deno.makeTempDirSync({ prefix: "rast-test-" });
+globalThis.addEventListener("unload", () => Deno.removeSync(TMP, { recursive: true }));
+
 const DENO = Deno.execPath();
 const FAKE_ENGINE = join(REPO_ROOT, "test", "fake_run_engine.ts");
 const BASE = join(FIXTURES_DIR, "base");
@@ -15,7 +19,7 @@ const POS = join(FIXTURES_DIR, "pos");
 const NEG = join(FIXTURES_DIR, "neg");
 
 function makeDataDir(rows = 4): string {
-  const dataDir = Deno.makeTempDirSync({ prefix: "rast-cli-data-" });
+  const dataDir = Deno.makeTempDirSync({ dir: TMP, prefix: "rast-cli-data-" });
   Deno.mkdirSync(join(dataDir, "gsm8k"));
   const lines = Array.from(
     { length: rows },
@@ -60,7 +64,6 @@ function runArgs(dataDir: string, outputDir: string, extra: string[] = []): stri
     "200",
     "--output-dir",
     outputDir,
-    "--batch",
     ...extra,
   ];
 }
@@ -123,7 +126,7 @@ Deno.test("bad input exits 2 with one line and creates nothing", async (t) => {
   ];
   for (const [name, extra, pattern] of cases) {
     await t.step(name, async () => {
-      const parent = Deno.makeTempDirSync();
+      const parent = Deno.makeTempDirSync({ dir: TMP });
       const out = join(parent, "out");
       const { code, stderr } = await rast([...runArgs(dataDir, out), ...extra]);
       assert.equal(code, 2, stderr);
@@ -135,7 +138,7 @@ Deno.test("bad input exits 2 with one line and creates nothing", async (t) => {
     });
   }
   await t.step("positive model without negative", async () => {
-    const out = join(Deno.makeTempDirSync(), "out");
+    const out = join(Deno.makeTempDirSync({ dir: TMP }), "out");
     const args = runArgs(dataDir, out).filter((a, i, all) =>
       a !== "--negative-model" && all[i - 1] !== "--negative-model"
     );
@@ -154,12 +157,14 @@ function snapshot(dir: string): string[] {
 
 Deno.test("batch runs: JSONL on stdout, a folder with other settings refused, a finished run re-reported", async () => {
   const dataDir = makeDataDir();
-  const out = join(Deno.makeTempDirSync(), "out");
+  const out = join(Deno.makeTempDirSync({ dir: TMP }), "out");
   const first = await rast(runArgs(dataDir, out, ["--json"]));
   assert.equal(first.code, 0, first.stderr);
   const events = first.stdout.trimEnd().split("\n").map((line) => JSON.parse(line));
   const kinds = new Set(events.map((e) => e.kind));
   for (const kind of ["started", "token", "finished", "verdict"]) assert.ok(kinds.has(kind), kind);
+  assert.match(first.stderr, /rast: 8\/8 samples \(100\.0%\)/, "a progress line on stderr");
+  assert.match(first.stderr, /mean accuracy/, "the table goes to stderr under --json");
   const last = events[events.length - 1];
   assert.equal(last.kind, "metrics");
   assert.equal(events.filter((e) => e.kind === "finished").length, 8);
@@ -201,11 +206,11 @@ async function killAndResume(
   const args = (out: string) =>
     runArgs(dataDir, out, ["--num-runs", String(opts.runs), ...opts.extra]);
   const total = opts.rows * opts.runs;
-  const reference = join(Deno.makeTempDirSync(), "out");
+  const reference = join(Deno.makeTempDirSync({ dir: TMP }), "out");
   const whole = await rast(args(reference), opts.env);
   assert.equal(whole.code, 0, whole.stderr);
 
-  const out = join(Deno.makeTempDirSync(), "out");
+  const out = join(Deno.makeTempDirSync({ dir: TMP }), "out");
   const dir = join(out, "gsm8k", "base_neg_alpha_1.0_temp_1.0");
   const journal = join(dir, "journal.jsonl");
   const child = rastCommand(args(out), { ...opts.env, ...opts.killedEnv }).spawn();
@@ -246,7 +251,8 @@ async function killAndResume(
   assert.equal(written.samples, opts.runs);
 }
 
-Deno.test("a batch run killed with SIGKILL resumes to the files of an uninterrupted run", async () => {
+Deno.test("a run killed with SIGKILL resumes to the files of an uninterrupted run", async () => {
+  // No --batch: stdout is a pipe here, which must select the headless mode by itself.
   await killAndResume({
     rows: 6,
     runs: 3,

@@ -4,6 +4,10 @@ import { hubCacheDir, resolveModel } from "../engine/hub.ts";
 import { UserError } from "../engine/errors.ts";
 import { FIXTURES_DIR } from "./shared.ts";
 
+/** Every temporary folder of this file lives here and goes when the tests end. */
+const TMP = Deno.makeTempDirSync({ prefix: "rast-test-" });
+globalThis.addEventListener("unload", () => Deno.removeSync(TMP, { recursive: true }));
+
 /** A fake HF cache holding models--Org--Name with the given snapshots and refs/main. */
 function makeCache(
   root: string,
@@ -37,7 +41,7 @@ Deno.test("a local folder resolves to its absolute path and folder name", () => 
 });
 
 Deno.test("a hub id resolves through refs/main in HF_HOME/hub", () => {
-  const home = Deno.makeTempDirSync();
+  const home = Deno.makeTempDirSync({ dir: TMP });
   const repoDir = makeCache(home, "Qwen/Qwen2.5-Math-1.5B", {
     snapshots: ["aaa", "bbb"],
     main: "bbb",
@@ -50,7 +54,7 @@ Deno.test("a hub id resolves through refs/main in HF_HOME/hub", () => {
 });
 
 Deno.test("without refs/main, a single snapshot is used and several are refused", () => {
-  const home = Deno.makeTempDirSync();
+  const home = Deno.makeTempDirSync({ dir: TMP });
   makeCache(home, "Org/One", { snapshots: ["only"] });
   assert.equal(resolveModel("Org/One", { HF_HOME: home }).revision, "only");
   makeCache(home, "Org/Two", { snapshots: ["r1", "r2"] });
@@ -68,7 +72,7 @@ Deno.test("HF_HUB_CACHE wins over HF_HOME, and ~/.cache is the fallback", () => 
 });
 
 Deno.test("a path inside the hub cache is labelled with the model name, not the revision", () => {
-  const home = Deno.makeTempDirSync();
+  const home = Deno.makeTempDirSync({ dir: TMP });
   const repoDir = makeCache(home, "Org/Model-7B", { snapshots: ["c0ffee"] });
   const model = resolveModel(join(repoDir, "snapshots", "c0ffee"), {});
   assert.equal(model.label, "Model-7B");
@@ -76,7 +80,7 @@ Deno.test("a path inside the hub cache is labelled with the model name, not the 
 });
 
 Deno.test("a hub id missing from the cache names the folder tried and the fix", () => {
-  const home = Deno.makeTempDirSync();
+  const home = Deno.makeTempDirSync({ dir: TMP });
   assert.throws(
     () => resolveModel("Org/Absent", { HF_HOME: home }),
     (err) =>
@@ -87,11 +91,11 @@ Deno.test("a hub id missing from the cache names the folder tried and the fix", 
 
 Deno.test("a missing folder that is not a hub id, a file, and a folder without config.json are refused", () => {
   assert.throws(() => resolveModel("./no/such/model/dir", {}), userErrorMatching(/does not exist/));
-  const dir = Deno.makeTempDirSync();
+  const dir = Deno.makeTempDirSync({ dir: TMP });
   Deno.writeTextFileSync(join(dir, "weights.bin"), "");
   assert.throws(() => resolveModel(join(dir, "weights.bin"), {}), userErrorMatching(/is a file/));
   assert.throws(() => resolveModel(dir, {}), userErrorMatching(/has no config\.json/));
-  const home = Deno.makeTempDirSync();
+  const home = Deno.makeTempDirSync({ dir: TMP });
   makeCache(home, "Org/NoConfig", { snapshots: ["r"], main: "r", withConfig: false });
   assert.throws(
     () => resolveModel("Org/NoConfig", { HF_HOME: home }),

@@ -4,6 +4,10 @@ import { UserError } from "../engine/errors.ts";
 import { writeTextAtomic } from "../engine/runs/atomic.ts";
 import { Journal, readJournal, type SampleRecord } from "../engine/runs/journal.ts";
 
+/** Every temporary folder of this file lives here and goes when the tests end. */
+const TMP = Deno.makeTempDirSync({ prefix: "rast-test-" });
+globalThis.addEventListener("unload", () => Deno.removeSync(TMP, { recursive: true }));
+
 function record(row: number, sample: number, output = `answer ${row}/${sample}`): SampleRecord {
   return {
     row,
@@ -21,7 +25,7 @@ function record(row: number, sample: number, output = `answer ${row}/${sample}`)
 }
 
 Deno.test("journalled records survive a reopen, in order, with their text intact", () => {
-  const path = join(Deno.makeTempDirSync(), "journal.jsonl");
+  const path = join(Deno.makeTempDirSync({ dir: TMP }), "journal.jsonl");
   const journal = Journal.open(path);
   const written = [record(0, 0, "ünïcödé ✓ 数学 \\boxed{1}\n"), record(3, 1), record(0, 1)];
   for (const r of written) assert.equal(journal.append(r), true);
@@ -33,7 +37,7 @@ Deno.test("journalled records survive a reopen, in order, with their text intact
 });
 
 Deno.test("a pair already journalled is not appended twice", () => {
-  const path = join(Deno.makeTempDirSync(), "journal.jsonl");
+  const path = join(Deno.makeTempDirSync({ dir: TMP }), "journal.jsonl");
   using journal = Journal.open(path);
   assert.equal(journal.append(record(1, 0)), true);
   assert.equal(journal.append(record(1, 0, "different text")), false);
@@ -41,7 +45,7 @@ Deno.test("a pair already journalled is not appended twice", () => {
 });
 
 Deno.test("a torn last line (cut mid-append) is dropped and the next append starts clean", () => {
-  const path = join(Deno.makeTempDirSync(), "journal.jsonl");
+  const path = join(Deno.makeTempDirSync({ dir: TMP }), "journal.jsonl");
   const good = JSON.stringify(record(0, 0)) + "\n";
   const torn = JSON.stringify(record(1, 0)).slice(0, 25);
   Deno.writeTextFileSync(path, good + torn);
@@ -54,7 +58,7 @@ Deno.test("a torn last line (cut mid-append) is dropped and the next append star
 });
 
 Deno.test("a garbage last line that did get its newline is dropped too", () => {
-  const path = join(Deno.makeTempDirSync(), "journal.jsonl");
+  const path = join(Deno.makeTempDirSync({ dir: TMP }), "journal.jsonl");
   const good = JSON.stringify(record(2, 5)) + "\n";
   Deno.writeTextFileSync(path, good + "\0\0\0\0\n");
   using journal = Journal.open(path);
@@ -63,7 +67,7 @@ Deno.test("a garbage last line that did get its newline is dropped too", () => {
 });
 
 Deno.test("a corrupt line before the end is refused with its line number", () => {
-  const path = join(Deno.makeTempDirSync(), "journal.jsonl");
+  const path = join(Deno.makeTempDirSync({ dir: TMP }), "journal.jsonl");
   const line = (r: SampleRecord) => JSON.stringify(r) + "\n";
   Deno.writeTextFileSync(path, line(record(0, 0)) + '{"row": 1}\n' + line(record(2, 0)));
   assert.throws(
@@ -73,14 +77,14 @@ Deno.test("a corrupt line before the end is refused with its line number", () =>
 });
 
 Deno.test("a missing journal reads as empty and is created on open", () => {
-  const path = join(Deno.makeTempDirSync(), "journal.jsonl");
+  const path = join(Deno.makeTempDirSync({ dir: TMP }), "journal.jsonl");
   assert.equal(readJournal(path).records.size, 0);
   Journal.open(path).close();
   assert.equal(Deno.readTextFileSync(path), "");
 });
 
 Deno.test("writeTextAtomic replaces the content and leaves no temporary file", async () => {
-  const dir = Deno.makeTempDirSync();
+  const dir = Deno.makeTempDirSync({ dir: TMP });
   const path = join(dir, "prediction-0.jsonl");
   await writeTextAtomic(path, "old\n");
   await writeTextAtomic(path, "new\n");

@@ -12,6 +12,10 @@ import { type RunSession, startRun } from "../engine/runs/session.ts";
 import { fakeAnswerText, FakeRunEngine } from "./fake_run_engine.ts";
 import { DATASETS_DIR, FIXTURES_DIR } from "./shared.ts";
 
+/** Every temporary folder of this file lives here and goes when the tests end. */
+const TMP = Deno.makeTempDirSync({ prefix: "rast-test-" });
+globalThis.addEventListener("unload", () => Deno.removeSync(TMP, { recursive: true }));
+
 /** Six gsm8k-style rows whose gold answers are 0..3, the range the fake's boxed answers take. */
 const ROWS = [0, 1, 2, 3, 1, 2].map((gold, i) => ({
   question: `Question ${i}: how many apples (${"🍎".repeat(i)})?`,
@@ -19,7 +23,7 @@ const ROWS = [0, 1, 2, 3, 1, 2].map((gold, i) => ({
 }));
 
 function makeDataDir(): string {
-  const dataDir = Deno.makeTempDirSync({ prefix: "rast-data-" });
+  const dataDir = Deno.makeTempDirSync({ dir: TMP, prefix: "rast-data-" });
   Deno.mkdirSync(join(dataDir, "gsm8k"));
   Deno.writeTextFileSync(
     join(dataDir, "gsm8k", "test.jsonl"),
@@ -77,14 +81,14 @@ Deno.test("a crashed run resumes to exactly the files of an uninterrupted one", 
   const dataDir = makeDataDir();
   const grader = new Grader();
   try {
-    const reference = Deno.makeTempDirSync({ prefix: "rast-ref-" });
+    const reference = Deno.makeTempDirSync({ dir: TMP, prefix: "rast-ref-" });
     const whole = await drive(
       await startRun(await planRun(config(dataDir, reference)), grader),
       new FakeRunEngine(),
     );
     assert.equal(whole?.complete, true);
 
-    const out = Deno.makeTempDirSync({ prefix: "rast-crash-" });
+    const out = Deno.makeTempDirSync({ dir: TMP, prefix: "rast-crash-" });
     const first = new FakeRunEngine({ maxConcurrent: 5 });
     assert.equal(
       await drive(await startRun(await planRun(config(dataDir, out)), grader), first, 8),
@@ -143,7 +147,7 @@ Deno.test("each sample's text comes from its own (row seed, sample) and the prom
   const dataDir = makeDataDir();
   const grader = new Grader();
   try {
-    const out = Deno.makeTempDirSync();
+    const out = Deno.makeTempDirSync({ dir: TMP });
     const engine = new FakeRunEngine();
     const plan = await planRun(config(dataDir, out, { numRuns: 2 }));
     await drive(await startRun(plan, grader), engine);
@@ -169,7 +173,7 @@ Deno.test("accuracy in metrics.json matches the boxed answers against the golds"
   const dataDir = makeDataDir();
   const grader = new Grader();
   try {
-    const out = Deno.makeTempDirSync();
+    const out = Deno.makeTempDirSync({ dir: TMP });
     const engine = new FakeRunEngine();
     const summary = await drive(
       await startRun(await planRun(config(dataDir, out)), grader),
@@ -195,7 +199,7 @@ Deno.test("a finished run is re-reported without an engine and without rewriting
   const dataDir = makeDataDir();
   const grader = new Grader();
   try {
-    const out = Deno.makeTempDirSync();
+    const out = Deno.makeTempDirSync({ dir: TMP });
     await drive(await startRun(await planRun(config(dataDir, out)), grader), new FakeRunEngine());
     const dir = runDir(out);
     const before = new Map(
@@ -225,7 +229,7 @@ Deno.test("a lost prediction file is rewritten from the journal on resume", asyn
   const dataDir = makeDataDir();
   const grader = new Grader();
   try {
-    const out = Deno.makeTempDirSync();
+    const out = Deno.makeTempDirSync({ dir: TMP });
     await drive(await startRun(await planRun(config(dataDir, out)), grader), new FakeRunEngine());
     const path = join(runDir(out), "prediction-2.jsonl");
     const text = Deno.readTextFileSync(path);
@@ -241,7 +245,7 @@ Deno.test("a run folder made with other settings is refused and left untouched",
   const dataDir = makeDataDir();
   const grader = new Grader();
   try {
-    const out = Deno.makeTempDirSync();
+    const out = Deno.makeTempDirSync({ dir: TMP });
     await drive(
       await startRun(await planRun(config(dataDir, out, { numRuns: 1 })), grader),
       new FakeRunEngine(),
@@ -274,7 +278,7 @@ Deno.test("a --start/--end window writes only its rows, in order, and records th
   const dataDir = makeDataDir();
   const grader = new Grader();
   try {
-    const out = Deno.makeTempDirSync();
+    const out = Deno.makeTempDirSync({ dir: TMP });
     await drive(
       await startRun(await planRun(config(dataDir, out, { start: 2, end: 5, numRuns: 1 })), grader),
       new FakeRunEngine(),
@@ -291,7 +295,7 @@ Deno.test("a --start/--end window writes only its rows, in order, and records th
 Deno.test("math500 prediction lines carry the row's level as difficulty", async () => {
   const grader = new Grader();
   try {
-    const out = Deno.makeTempDirSync();
+    const out = Deno.makeTempDirSync({ dir: TMP });
     const plan = await planRun(
       config(DATASETS_DIR, out, { dataset: "math500", limit: 3, numRuns: 1 }),
     );
