@@ -187,6 +187,26 @@ Deno.test("batch runs: JSONL on stdout, a folder with other settings refused, a 
   assert.deepEqual(snapshot(dir), before);
 });
 
+Deno.test("Ctrl-C in batch mode saves the finished samples and exits 130", async () => {
+  const dataDir = makeDataDir(6);
+  const out = join(Deno.makeTempDirSync({ dir: TMP }), "out");
+  const journal = join(out, "gsm8k", "base_neg_alpha_1.0_temp_1.0", "journal.jsonl");
+  const child = rastCommand(runArgs(dataDir, out, ["--num-runs", "3"]), {
+    RAST_FAKE_TOKEN_DELAY_MS: "3",
+  }).spawn();
+  const journalled = () =>
+    existsSync(journal) ? Deno.readTextFileSync(journal).split("\n").length - 1 : 0;
+  const deadline = Date.now() + 60_000;
+  while (journalled() < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  child.kill("SIGINT");
+  const { code, stderr } = await child.output();
+  const text = new TextDecoder().decode(stderr);
+  assert.equal(code, 130, text);
+  const saved = /rast: (\d+)\/18 samples saved in /.exec(text);
+  assert.ok(saved, text);
+  assert.equal(Number(saved[1]), journalled(), "every sample reported saved is in the journal");
+});
+
 /**
  * Runs `rows × runs` samples uninterrupted, then again killed with SIGKILL once `killAfter`
  * samples are journalled, then resumed; the resumed files must equal the uninterrupted ones.
