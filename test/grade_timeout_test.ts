@@ -1,0 +1,62 @@
+/**
+ * Pathological answers must come back as `timeout: true` within the limit, never hang, and
+ * leave the grader usable (the stuck worker is terminated and replaced).
+ */
+import assert from "node:assert/strict";
+import { Grader } from "../engine/eval/mod.ts";
+
+/** Worker start-up (loading the compute engine) comes on top of the comparison limit. */
+const STARTUP_SLACK_MS = 2500;
+
+Deno.test("an exponent tower times out at the default 3 s limit", async () => {
+  using grader = new Grader({ workers: 1 });
+  assert.equal(grader.timeoutMs, 3000);
+  const start = performance.now();
+  // symbolic evaluation of 9^(9^(9^9)) runs for tens of seconds
+  const v = await grader.gradePred("9^{9^{9^{9}}}", "1");
+  const elapsed = performance.now() - start;
+  assert.deepEqual(v, { extracted: "9^{9^{9^{9}}}", gold: "1", correct: false, timeout: true });
+  assert.ok(elapsed >= 3000, `returned before the limit (${elapsed} ms)`);
+  assert.ok(elapsed < 3000 + STARTUP_SLACK_MS, `took ${elapsed} ms`);
+});
+
+Deno.test("a deeply expanded power times out, other comparisons go on", async () => {
+  using grader = new Grader({ workers: 2, timeoutMs: 800 });
+  const start = performance.now();
+  const [stuck, fine] = await Promise.all([
+    grader.gradePred("(x+y+z+w)^{40}", "(x+y+z+w)^{40}+1"),
+    grader.gradePred("\\sqrt{8}", "2\\sqrt{2}"),
+  ]);
+  assert.equal(stuck.timeout, true);
+  assert.equal(stuck.correct, false);
+  assert.deepEqual(fine, {
+    extracted: "\\sqrt{8}",
+    gold: "2\\sqrt{2}",
+    correct: true,
+    timeout: false,
+  });
+  assert.ok(performance.now() - start < 800 + STARTUP_SLACK_MS);
+  // the terminated worker was replaced: symbolic comparisons still work
+  const after = await grader.gradePred("x^2+2x+1", "(x+1)^2");
+  assert.equal(after.correct, true);
+  assert.equal(after.timeout, false);
+});
+
+Deno.test("Python integer powers too large to compute report a timeout at once", async () => {
+  using grader = new Grader({ workers: 1, timeoutMs: 10_000 });
+  const start = performance.now();
+  // the harness's parse_expr would compute 9**9**9 exactly and run into its time limit
+  const v = await grader.gradePred("9**9**9", "1");
+  assert.equal(v.timeout, true);
+  assert.ok(performance.now() - start < STARTUP_SLACK_MS);
+});
+
+Deno.test("close is idempotent and a closed grader refuses symbolic work", async () => {
+  const grader = new Grader({ workers: 1 });
+  assert.equal((await grader.gradePred("5", "5")).correct, true);
+  grader.close();
+  grader.close();
+  // string-level answers need no worker; symbolic ones would
+  assert.equal((await grader.gradePred("05", "5")).correct, true);
+  await assert.rejects(() => grader.gradePred("\\sqrt{8}", "2\\sqrt{2}"), /closed/);
+});
