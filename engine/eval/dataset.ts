@@ -32,6 +32,8 @@ export interface LoadDatasetOptions {
   questionField?: string;
   /** Row field with the gold answer (default: the dataset's rule, or "answer"). */
   answerField?: string;
+  /** The fetch used to download from the hub (default: the global fetch). */
+  fetch?: typeof fetch;
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -43,8 +45,8 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /** The file of a registered dataset, downloading it into the cache when no data dir is set. */
-async function locate(spec: DatasetSpec, dataDir: string | undefined): Promise<string> {
-  const explicit = dataDir ?? Deno.env.get("RAST_DATA_DIR");
+async function locate(spec: DatasetSpec, opts: LoadDatasetOptions): Promise<string> {
+  const explicit = opts.dataDir ?? Deno.env.get("RAST_DATA_DIR");
   if (explicit) {
     for (
       const path of [join(explicit, spec.name, "test.jsonl"), join(explicit, `${spec.name}.jsonl`)]
@@ -66,7 +68,7 @@ async function locate(spec: DatasetSpec, dataDir: string | undefined): Promise<s
         `<data dir>/${spec.name}/ and pass --data-dir or set RAST_DATA_DIR`,
     );
   }
-  return await downloadDataset(spec.name, spec.hub);
+  return await downloadDataset(spec.name, spec.hub, { fetch: opts.fetch });
 }
 
 function fail(path: string, line: number, message: string): never {
@@ -151,7 +153,7 @@ export async function loadDataset(
       );
     }
     name = spec.name;
-    path = await locate(spec, opts.dataDir);
+    path = await locate(spec, opts);
   }
   const spec = datasetSpec(name);
   const questionFields = opts.questionField

@@ -22,13 +22,21 @@ interface RowsPage {
   error?: string;
 }
 
-async function fetchPage(url: string): Promise<RowsPage> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(30_000) });
+async function fetchPage(url: string, fetchImpl: typeof fetch): Promise<RowsPage> {
+  const response = await fetchImpl(url, { signal: AbortSignal.timeout(30_000) });
   if (!response.ok) {
     const body = await response.text().catch(() => "");
     throw new Error(`HTTP ${response.status} ${body.slice(0, 200)}`.trim());
   }
   return await response.json() as RowsPage;
+}
+
+/** Options of downloadDataset. */
+export interface DownloadOptions {
+  /** Cache root (default datasetCacheDir()). */
+  cacheDir?: string;
+  /** The fetch to use (tests pass a fake one; nothing else needs this). */
+  fetch?: typeof fetch;
 }
 
 /**
@@ -38,8 +46,10 @@ async function fetchPage(url: string): Promise<RowsPage> {
 export async function downloadDataset(
   name: string,
   hub: { repo: string; config: string; split: string },
-  cacheDir = datasetCacheDir(),
+  opts: DownloadOptions = {},
 ): Promise<string> {
+  const cacheDir = opts.cacheDir ?? datasetCacheDir();
+  const fetchImpl = opts.fetch ?? fetch;
   const rows: Record<string, unknown>[] = [];
   try {
     for (let offset = 0;; offset += PAGE) {
@@ -50,7 +60,7 @@ export async function downloadDataset(
         offset: String(offset),
         length: String(PAGE),
       });
-      const page = await fetchPage(`${ROWS_API}?${query}`);
+      const page = await fetchPage(`${ROWS_API}?${query}`, fetchImpl);
       if (page.error) throw new Error(page.error);
       const got = page.rows ?? [];
       rows.push(...got.map((r) => r.row));
