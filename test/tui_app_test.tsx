@@ -9,7 +9,7 @@ import { FakeEngine, interleave, scriptSample, tokenEvent } from "./fake_engine.
 
 const OPTIONS = { temperature: 1, topP: 0.95, maxNewTokens: 64 };
 
-async function waitFor(what: string, condition: () => boolean, timeoutMs = 5000): Promise<void> {
+async function waitFor(what: string, condition: () => boolean, timeoutMs = 30000): Promise<void> {
   const start = Date.now();
   while (!condition()) {
     if (Date.now() - start > timeoutMs) throw new Error(`Timed out waiting for ${what}`);
