@@ -1,0 +1,81 @@
+/** `./rast grade`: JSONL in, one verdict line per input line out, same order. */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { REPO_ROOT } from "./shared.ts";
+
+async function rast(
+  args: string[],
+  stdin = "",
+): Promise<{ code: number; out: string; err: string }> {
+  const child = new Deno.Command(join(REPO_ROOT, "rast"), {
+    args,
+    cwd: REPO_ROOT,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(stdin));
+  await writer.close();
+  const { code, stdout, stderr } = await child.output();
+  const dec = new TextDecoder();
+  return { code, out: dec.decode(stdout), err: dec.decode(stderr) };
+}
+
+const INPUT = [
+  { output: "First $x = 3$, so the answer is $\\boxed{\\dfrac{1}{2}}$.", gold: "0.5" },
+  { pred: "x = 5", gold: "5" },
+  { pred: "5 m", gold: "5", dataset: "minerva_math" },
+  { output: "The answer is 12 apples.", gold: "13" },
+  { output: "", gold: "7" },
+  { pred: "\\sqrt{8}", gold: "2\\sqrt{2}" },
+].map((x) => JSON.stringify(x)).join("\n") + "\n";
+
+const EXPECTED = [
+  { extracted: "\\frac{1}{2}", gold: "0.5", correct: true, timeout: false },
+  { extracted: "5", gold: "5", correct: true, timeout: false },
+  { extracted: "5m", gold: "5", correct: false, timeout: false },
+  { extracted: "12", gold: "13", correct: false, timeout: false },
+  { extracted: "", gold: "7", correct: false, timeout: false },
+  { extracted: "\\sqrt{8}", gold: "2\\sqrt{2}", correct: true, timeout: false },
+];
+
+Deno.test("grade reads stdin and writes verdicts in input order", async () => {
+  const { code, out, err } = await rast(["grade", "--in", "-"], INPUT);
+  assert.equal(code, 0, err);
+  assert.deepEqual(out.trim().split("\n").map((l) => JSON.parse(l)), EXPECTED);
+});
+
+Deno.test("grade reads and writes files; --dataset sets the rules of lines without one", async () => {
+  const dir = await Deno.makeTempDir();
+  const input = join(dir, "in.jsonl");
+  const output = join(dir, "out.jsonl");
+  await Deno.writeTextFile(input, JSON.stringify({ pred: "5 m", gold: "5" }) + "\n");
+  const plain = await rast(["grade", "--in", input, "--out", output]);
+  assert.equal(plain.code, 0, plain.err);
+  assert.equal(JSON.parse(await Deno.readTextFile(output)).correct, true);
+  const minerva = await rast([
+    "grade",
+    "--in",
+    input,
+    "--out",
+    output,
+    "--dataset",
+    "minerva_math",
+  ]);
+  assert.equal(minerva.code, 0, minerva.err);
+  assert.equal(JSON.parse(await Deno.readTextFile(output)).correct, false);
+});
+
+Deno.test("grade reports bad input lines by number and exits 2", async () => {
+  const bad = `{"pred": "1", "gold": "1"}\n{"pred": 1, "gold": "1"}\n`;
+  const r = await rast(["grade", "--in", "-"], bad);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /<stdin>:2: needs a string "gold" and a string "output" or "pred"/);
+  const missing = await rast(["grade", "--in", "/nonexistent/in.jsonl"]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.err, /does not exist/);
+  const timeout = await rast(["grade", "--in", "-", "--timeout", "zero"], "");
+  assert.equal(timeout.code, 2);
+  assert.match(timeout.err, /--timeout "zero" is not valid/);
+});
