@@ -47,7 +47,13 @@ int32_t rast_runtime_info(char *buf, int64_t cap, int64_t *len);
 
 /* Loads a Hugging Face model folder (config.json + model.safetensors or a sharded index).
  * options_json (may be NULL): {"dtype":"float32"|"bfloat16"|"float16", "device":"cpu"|"cuda:0",
- * "threads":N}. Errors: RAST_E_IO, RAST_E_FORMAT, RAST_E_UNSUPPORTED, RAST_E_BACKEND. */
+ * "threads":N, "tensorParallel":N}.
+ * tensorParallel N > 1 splits the model Megatron-style across N ranks, threads of this process
+ * joined by c10d (NCCL on CUDA: GPUs device..device+N-1; Gloo on CPU: the ranks share "threads").
+ * Each rank reads only its slices of the checkpoint. The handle behaves as one model: every call
+ * below runs all ranks and returns rank 0's full-vocab logits. A split the heads do not allow
+ * is RAST_E_UNSUPPORTED with a message naming the sizes that work.
+ * Errors: RAST_E_INVALID_ARGUMENT, RAST_E_IO, RAST_E_FORMAT, RAST_E_UNSUPPORTED, RAST_E_BACKEND. */
 int32_t rast_model_load(const char *dir, const char *options_json, rast_model **out);
 
 /* Frees the model, its weights and its cache. NULL is a no-op. */
@@ -61,7 +67,7 @@ int32_t rast_model_info(rast_model *m, char *buf, int64_t cap, int64_t *len);
  * again with the same shape is a no-op; another shape reallocates (contents are lost). */
 int32_t rast_cache_init(rast_model *m, int32_t n_slots, int32_t max_len);
 
-/* Bytes held by the KV cache. */
+/* Bytes held by the KV cache (all ranks together). */
 int64_t rast_cache_bytes(rast_model *m);
 
 /* Copies positions [0, len) of slot src into slot dst (a prompt's KV shared by n samples). */

@@ -2,7 +2,6 @@
 // failure into a return code plus rast_last_error(), so nothing throws across the boundary.
 #include "api_util.h"
 
-
 using namespace rast;
 
 extern "C" {
@@ -19,16 +18,7 @@ int32_t rast_model_load(const char *dir, const char *options_json, rast_model **
   return guarded([&] {
     if (!dir || !out) fail(RAST_E_INVALID_ARGUMENT, "rast_model_load needs a folder and an out pointer");
     *out = nullptr;
-    LoadOptions o = parse_load_options(options_json);
-    set_threads(o.threads);
-    auto handle = std::make_unique<rast_model>();
-    Model &m = handle->model;
-    m.dir = dir;
-    m.dtype = o.dtype;
-    m.device = o.device;
-    m.cfg = config_load(m.dir);
-    weights_load(m);
-    *out = handle.release();
+    *out = model_handle_load(dir, parse_load_options(options_json)).release();
   });
 }
 
@@ -40,23 +30,23 @@ int32_t rast_model_free(rast_model *m) {
 int32_t rast_model_info(rast_model *m, char *buf, int64_t cap, int64_t *len) {
   return guarded([&] {
     if (!m) fail(RAST_E_INVALID_ARGUMENT, "rast_model_info: the model handle is NULL");
-    write_text(model_info_json(m->model), buf, cap, len);
+    write_text(model_info_json(*m), buf, cap, len);
   });
 }
 
 int32_t rast_cache_init(rast_model *m, int32_t n_slots, int32_t max_len) {
   return guarded([&] {
     if (!m) fail(RAST_E_INVALID_ARGUMENT, "rast_cache_init: the model handle is NULL");
-    cache_init(m->model, n_slots, max_len);
+    ranks_cache_init(*m, n_slots, max_len);
   });
 }
 
-int64_t rast_cache_bytes(rast_model *m) { return m ? cache_bytes(m->model) : 0; }
+int64_t rast_cache_bytes(rast_model *m) { return m ? ranks_cache_bytes(*m) : 0; }
 
 int32_t rast_cache_copy(rast_model *m, int32_t src, int32_t dst, int32_t len) {
   return guarded([&] {
     if (!m) fail(RAST_E_INVALID_ARGUMENT, "rast_cache_copy: the model handle is NULL");
-    cache_copy(m->model, src, dst, len);
+    ranks_cache_copy(*m, src, dst, len);
   });
 }
 
@@ -70,7 +60,7 @@ int32_t rast_model_forward(rast_model *m, const int32_t *tokens, const int32_t *
     const int64_t start = now_ns();
     Model &model = m->model;
     StepInput in = make_step_input(model, tokens, seq_lens, slots, start_pos, n_seqs, logits_mode);
-    at::Tensor logits = model_forward(model, in);  // [R, V]
+    at::Tensor logits = ranks_forward(*m, in);  // [R, V]
     if (logits_mode != RAST_LOGITS_NONE)
       at::from_blob(out_logits, logits.sizes(), at::kFloat).copy_(logits);
     m->last_forward_ns = now_ns() - start;

@@ -65,14 +65,14 @@ int32_t rast_group_free(rast_group *g) {
 int32_t rast_group_cache_init(rast_group *g, int32_t n_slots, int32_t max_len) {
   return guarded([&] {
     if (!g) fail(RAST_E_INVALID_ARGUMENT, "rast_group_cache_init: the group handle is NULL");
-    for (rast_model *m : all_models(g)) cache_init(m->model, n_slots, max_len);
+    for (rast_model *m : all_models(g)) ranks_cache_init(*m, n_slots, max_len);
   });
 }
 
 int32_t rast_group_cache_copy(rast_group *g, int32_t src, int32_t dst, int32_t len) {
   return guarded([&] {
     if (!g) fail(RAST_E_INVALID_ARGUMENT, "rast_group_cache_copy: the group handle is NULL");
-    for (rast_model *m : all_models(g)) cache_copy(m->model, src, dst, len);
+    for (rast_model *m : all_models(g)) ranks_cache_copy(*m, src, dst, len);
   });
 }
 
@@ -99,17 +99,17 @@ int32_t rast_group_step(rast_group *g, const int32_t *tokens, const int32_t *seq
       fail(RAST_E_INVALID_ARGUMENT, "stats_k must be between 0 and the shared vocab (" +
                                         std::to_string(g->shared_vocab) + ")");
     Model &base = g->base->model;
-    auto run = [&](Model &m) {
-      StepInput in = make_step_input(m, tokens, seq_lens, slots, start_pos, n_seqs, RAST_LOGITS_LAST);
-      return model_forward(m, in).to(base.device);  // [B, V_m]
+    auto run = [&](rast_model *h) {  // every rank of a split model runs; rank 0's logits
+      StepInput in = make_step_input(h->model, tokens, seq_lens, slots, start_pos, n_seqs, RAST_LOGITS_LAST);
+      return ranks_forward(*h, in).to(base.device);  // [B, V_m]
     };
     const int64_t start = now_ns();
-    g->last_base = run(base);
+    g->last_base = run(g->base);
     g->last_pos.clear();
     g->last_neg.clear();
     for (size_t i = 0; i < g->pos.size(); i++) {
-      g->last_pos.push_back(run(g->pos[i]->model));
-      g->last_neg.push_back(run(g->neg[i]->model));
+      g->last_pos.push_back(run(g->pos[i]));
+      g->last_neg.push_back(run(g->neg[i]));
     }
     const int64_t forwarded = now_ns();
     std::vector<double> u(n_seqs);

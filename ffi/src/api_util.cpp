@@ -9,6 +9,7 @@
 #include <cstring>
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "json.h"
@@ -94,6 +95,20 @@ LoadOptions parse_load_options(const char *options_json) {
     fail(RAST_E_UNSUPPORTED, "device \"" + device + "\" asked for, but this build of the shim "
                              "has no CUDA; build against a CUDA libtorch (set LIBTORCH)");
   o.threads = static_cast<int32_t>(json_int_or(j, "threads", 0));
+  const Json &tp = j["tensorParallel"];  // the key engine/model.ts LoadOptions sends
+  if (!tp.is_null()) {
+    bool whole = tp.kind == Json::Number && tp.num >= 1 && tp.num <= 1024 &&
+                 tp.num == static_cast<int32_t>(tp.num);
+    if (!whole) {
+      std::ostringstream shown;
+      if (tp.kind == Json::Number) shown << tp.num;
+      else shown << (tp.kind == Json::String ? json_quote(tp.str) : "of another type");
+      fail(RAST_E_INVALID_ARGUMENT, "tensorParallel " + shown.str() +
+                                        " is not a whole number of at least 1; pass a rank "
+                                        "count such as 2");
+    }
+    o.tensor_parallel = static_cast<int32_t>(tp.num);
+  }
   return o;
 }
 
@@ -109,7 +124,8 @@ std::string dtype_name(at::ScalarType t) {
   return "other";
 }
 
-std::string model_info_json(const Model &m) {
+std::string model_info_json(const rast_model &h) {
+  const Model &m = h.model;
   const ModelConfig &c = m.cfg;
   std::string s = "{";
   s += "\"dir\":" + json_quote(m.dir);
@@ -133,7 +149,7 @@ std::string model_info_json(const Model &m) {
   s += ",\"tensorParallel\":" + std::to_string(m.shard.world);
   s += ",\"cacheSlots\":" + std::to_string(m.cache.slots);
   s += ",\"cacheMaxLen\":" + std::to_string(m.cache.max_len);
-  s += ",\"cacheBytes\":" + std::to_string(cache_bytes(m));
+  s += ",\"cacheBytes\":" + std::to_string(ranks_cache_bytes(h));
   return s + "}";
 }
 

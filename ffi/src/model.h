@@ -43,7 +43,7 @@ struct KvCache {
   at::Tensor rope_cos, rope_sin;  // [max_len, D] float32
 };
 
-// A collective sum across ranks (identity when world == 1); tensor_parallel.cpp provides it.
+// Collectives across ranks (identity when world == 1); tensor_parallel.cpp provides them.
 using AllReduce = std::function<void(at::Tensor &)>;
 using AllGather = std::function<at::Tensor(const at::Tensor &, int64_t dim)>;
 
@@ -63,6 +63,8 @@ struct Model {
 
 // weights.cpp: reads and checks every tensor for this shard.
 void weights_load(Model &m);
+// Refuses a split the model's shape does not allow, in one line naming the sizes that work.
+void shard_check(const ModelConfig &cfg, const std::string &dir, int world);
 
 // cache.cpp: (re)allocates the KV cache and rope tables; copies a slot's prefix.
 void cache_init(Model &m, int32_t slots, int32_t max_len);

@@ -12,36 +12,54 @@ namespace {
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
+// Why `world` ranks cannot share this model ("" when they can).
+std::string split_problem(const ModelConfig &c, int64_t world) {
+  if (c.heads % world != 0)
+    return "its " + std::to_string(c.heads) + " attention heads do not divide by " +
+           std::to_string(world);
+  if (c.kv_heads % world != 0 && world % c.kv_heads != 0)
+    return "its " + std::to_string(c.kv_heads) + " KV heads neither divide by " +
+           std::to_string(world) + " nor into it";
+  if (c.intermediate % world != 0)
+    return "its intermediate_size " + std::to_string(c.intermediate) + " does not divide by " +
+           std::to_string(world);
+  return "";
+}
+
 }  // namespace
+
+void shard_check(const ModelConfig &c, const std::string &dir, int world) {
+  if (world < 1)
+    fail(RAST_E_INVALID_ARGUMENT, "Tensor-parallel size " + std::to_string(world) +
+                                      " must be at least 1");
+  std::string problem = split_problem(c, world);
+  if (problem.empty()) return;
+  std::vector<std::string> sizes;  // every size that splits evenly (1 always does)
+  for (int64_t n = 1; n <= c.heads; n++)
+    if (split_problem(c, n).empty()) sizes.push_back(std::to_string(n));
+  std::string list;  // "1, 2 or 6"
+  for (size_t i = 0; i < sizes.size(); i++)
+    list += (i == 0 ? "" : i + 1 == sizes.size() ? " or " : ", ") + sizes[i];
+  fail(RAST_E_UNSUPPORTED, "Cannot split \"" + dir + "\" across " + std::to_string(world) +
+                               " ranks: " + problem + "; pick a tensor-parallel size of " + list);
+}
 
 void weights_load(Model &m) {
   const ModelConfig &c = m.cfg;
   const int world = m.shard.world, rank = m.shard.rank;
+  shard_check(c, m.dir, world);
   Checkpoint ckpt(m.dir);
   auto opts = at::TensorOptions().dtype(m.dtype).device(m.device);
   const int64_t H = c.hidden, D = c.head_dim, I = c.intermediate, V = c.vocab;
 
-  if (c.heads % world != 0)
-    fail(RAST_E_UNSUPPORTED, "Cannot split \"" + m.dir + "\" across " + std::to_string(world) +
-                                 " ranks: its " + std::to_string(c.heads) +
-                                 " attention heads do not divide evenly; pick a tensor-parallel "
-                                 "size that divides " + std::to_string(c.heads));
-  if (I % world != 0)
-    fail(RAST_E_UNSUPPORTED, "Cannot split \"" + m.dir + "\" across " + std::to_string(world) +
-                                 " ranks: intermediate_size " + std::to_string(I) +
-                                 " does not divide evenly");
   m.heads_local = c.heads / world;
   // KV heads are divided when they can be, else each rank keeps the one its query heads use.
   if (c.kv_heads % world == 0) {
     m.kv_heads_local = c.kv_heads / world;
     m.kv_head_offset = rank * m.kv_heads_local;
-  } else if (world % c.kv_heads == 0) {
+  } else {
     m.kv_heads_local = 1;
     m.kv_head_offset = rank / (world / c.kv_heads);
-  } else {
-    fail(RAST_E_UNSUPPORTED, "Cannot split \"" + m.dir + "\" across " + std::to_string(world) +
-                                 " ranks: " + std::to_string(c.kv_heads) +
-                                 " KV heads neither divide by nor into it");
   }
   const int64_t hq = m.heads_local, hkv = m.kv_heads_local, I_local = I / world;
   const int64_t V_local = ceil_div(V, world), v_start = std::min(V, rank * V_local);
