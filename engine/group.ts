@@ -4,6 +4,7 @@
  */
 import { lib, unwrap } from "../ffi/lib.ts";
 import type { Batch, Model } from "./model.ts";
+import { NativeHandle } from "../ffi/handle.ts";
 
 /** One steering pair: weight · (positive − negative) is added to the base logits. */
 export interface Pair {
@@ -38,35 +39,48 @@ const pointerArray = (ptrs: Deno.PointerValue[]) =>
 
 /** The RAST decoder's device side. Borrows its models: close it before them. */
 export class RastGroup {
-  #handle: Deno.PointerValue;
+  readonly #handle: NativeHandle;
   readonly sharedVocab: number;
   readonly baseVocab: number;
 
   constructor(readonly base: Model, readonly pairs: Pair[]) {
     const out = new BigUint64Array(1);
-    unwrap(lib().rast_group_init(
-      base.pointer,
-      new Uint8Array(pointerArray(pairs.map((p) => p.positive.pointer)).buffer),
-      new Uint8Array(pointerArray(pairs.map((p) => p.negative.pointer)).buffer),
-      new Uint8Array(Float32Array.from(pairs, (p) => p.weight).buffer),
-      pairs.length,
-      new Uint8Array(out.buffer),
-    ));
-    this.#handle = Deno.UnsafePointer.create(out[0]);
+    unwrap(
+      lib().rast_group_init(
+        base.handle.live,
+        new Uint8Array(pointerArray(pairs.map((p) => p.positive.handle.live)).buffer),
+        new Uint8Array(pointerArray(pairs.map((p) => p.negative.handle.live)).buffer),
+        new Uint8Array(Float32Array.from(pairs, (p) => p.weight).buffer),
+        pairs.length,
+        new Uint8Array(out.buffer),
+      ),
+    );
+    this.#handle = new NativeHandle(
+      Deno.UnsafePointer.create(out[0]),
+      "RAST group",
+      (p) => lib().rast_group_free(p),
+    );
     const shared = new Int32Array(1), full = new Int32Array(1);
-    unwrap(lib().rast_group_vocab(this.#handle, shared, full));
+    unwrap(lib().rast_group_vocab(this.#handle.live, shared, full));
     this.sharedVocab = shared[0];
     this.baseVocab = full[0];
   }
 
   #live(): Deno.PointerValue {
-    if (!this.#handle) throw new Error("The RAST group is closed");
-    return this.#handle;
+    return this.#handle.live;
+  }
+
+  /** Runs a nonblocking call holding the group and every model it borrows. */
+  #hold<T>(call: (pointer: Deno.PointerValue) => Promise<T>): Promise<T> {
+    const models = [this.base, ...this.pairs.flatMap((p) => [p.positive, p.negative])];
+    const holdAll = (i: number): Promise<T> =>
+      i === models.length ? this.#handle.hold(call) : models[i].handle.hold(() => holdAll(i + 1));
+    return holdAll(0);
   }
 
   /** Sets up every model's KV cache with the same shape. */
   async initCache(slots: number, maxLen: number): Promise<void> {
-    unwrap(await lib().rast_group_cache_init(this.#live(), slots, maxLen));
+    unwrap(await this.#hold((p) => lib().rast_group_cache_init(p, slots, maxLen)));
   }
 
   /** Copies positions [0, len) of slot src into dst in every model (prefix sharing). */
@@ -89,21 +103,23 @@ export class RastGroup {
     if (out.logits && out.logits.length < n * this.baseVocab) {
       throw new RangeError("step: logits buffer too small");
     }
-    const code = await lib().rast_group_step(
-      this.#live(),
-      batch.tokens,
-      batch.seqLens,
-      batch.slots,
-      batch.startPos,
-      n,
-      seeds,
-      sampling.temperature,
-      sampling.topP,
-      sampling.topK,
-      sampling.statsK,
-      out.tokens,
-      out.stats ?? null,
-      out.logits ?? null,
+    const code = await this.#hold((p) =>
+      lib().rast_group_step(
+        p,
+        batch.tokens,
+        batch.seqLens,
+        batch.slots,
+        batch.startPos,
+        n,
+        seeds,
+        sampling.temperature,
+        sampling.topP,
+        sampling.topK,
+        sampling.statsK,
+        out.tokens,
+        out.stats ?? null,
+        out.logits ?? null,
+      )
     );
     unwrap(code);
   }
@@ -124,33 +140,35 @@ export class RastGroup {
     const model = typeof which === "string" ? this.base : this.pairs[which[1]]?.[which[0]];
     const out = new Float32Array(Math.max(model?.vocab ?? 0, this.baseVocab));
     const len = new BigInt64Array(1);
-    unwrap(lib().rast_group_last_logits(
-      this.#live(),
-      index,
-      row,
-      out,
-      BigInt(out.length),
-      new Uint8Array(len.buffer),
-    ));
+    unwrap(
+      lib().rast_group_last_logits(
+        this.#live(),
+        index,
+        row,
+        out,
+        BigInt(out.length),
+        new Uint8Array(len.buffer),
+      ),
+    );
     return out.subarray(0, Number(len[0]));
   }
 
   /** Milliseconds of the last step: the models' forward passes, and combine + sampling. */
   lastTiming(): { forwardMs: number; sampleMs: number } {
     const forward = new BigInt64Array(1), sample = new BigInt64Array(1);
-    unwrap(lib().rast_group_last_timing(
-      this.#live(),
-      new Uint8Array(forward.buffer),
-      new Uint8Array(sample.buffer),
-    ));
+    unwrap(
+      lib().rast_group_last_timing(
+        this.#live(),
+        new Uint8Array(forward.buffer),
+        new Uint8Array(sample.buffer),
+      ),
+    );
     return { forwardMs: Number(forward[0]) / 1e6, sampleMs: Number(sample[0]) / 1e6 };
   }
 
-  /** Frees the group (not its models); safe to call twice. */
+  /** Frees the group (not its models) once no step runs; safe to call twice. */
   close(): void {
-    if (!this.#handle) return;
-    lib().rast_group_free(this.#handle);
-    this.#handle = null;
+    this.#handle.close();
   }
 
   [Symbol.dispose](): void {

@@ -4,6 +4,7 @@
  */
 import { cString, lib, readJson, unwrap } from "../ffi/lib.ts";
 import { LogitsMode } from "../ffi/symbols.ts";
+import { NativeHandle } from "../ffi/handle.ts";
 
 export type Dtype = "float32" | "bfloat16" | "float16";
 
@@ -57,13 +58,13 @@ const registry = new FinalizationRegistry<Deno.PointerValue>((handle) => {
 
 /** A model loaded by the shim; close it (or `using` it) to free its memory. */
 export class Model {
-  #handle: Deno.PointerValue;
+  readonly #handle: NativeHandle;
   #info: ModelInfo;
 
-  private constructor(handle: Deno.PointerValue) {
-    this.#handle = handle;
+  private constructor(pointer: Deno.PointerValue) {
+    this.#handle = new NativeHandle(pointer, "model", (p) => lib().rast_model_free(p));
     this.#info = this.#readInfo();
-    registry.register(this, handle, this);
+    registry.register(this, pointer, this);
   }
 
   /** Loads a Hugging Face model folder; throws EngineError naming what is wrong. */
@@ -88,13 +89,12 @@ export class Model {
   }
 
   /** The shim handle, for RastGroup (engine-internal). */
-  get pointer(): Deno.PointerValue {
-    return this.#live();
+  get handle(): NativeHandle {
+    return this.#handle;
   }
 
   #live(): Deno.PointerValue {
-    if (!this.#handle) throw new Error("The model is closed");
-    return this.#handle;
+    return this.#handle.live;
   }
 
   #readInfo(): ModelInfo {
@@ -106,7 +106,7 @@ export class Model {
 
   /** Allocates the KV cache (a no-op when the shape is unchanged). */
   async initCache(slots: number, maxLen: number): Promise<void> {
-    unwrap(await lib().rast_cache_init(this.#live(), slots, maxLen));
+    unwrap(await this.#handle.hold((p) => lib().rast_cache_init(p, slots, maxLen)));
     this.#info = this.#readInfo();
   }
 
@@ -131,17 +131,21 @@ export class Model {
       ? new Float32Array(0)
       : out ?? new Float32Array(rows * this.vocab);
     if (logits.length < (mode === "none" ? 0 : rows * this.vocab)) {
-      throw new RangeError(`forward: out holds ${logits.length} floats, needs ${rows * this.vocab}`);
+      throw new RangeError(
+        `forward: out holds ${logits.length} floats, needs ${rows * this.vocab}`,
+      );
     }
-    const code = await lib().rast_model_forward(
-      this.#live(),
-      batch.tokens,
-      batch.seqLens,
-      batch.slots,
-      batch.startPos,
-      n,
-      LogitsMode[mode === "last" ? "LAST" : mode === "all" ? "ALL" : "NONE"],
-      logits,
+    const code = await this.#handle.hold((p) =>
+      lib().rast_model_forward(
+        p,
+        batch.tokens,
+        batch.seqLens,
+        batch.slots,
+        batch.startPos,
+        n,
+        LogitsMode[mode === "last" ? "LAST" : mode === "all" ? "ALL" : "NONE"],
+        logits,
+      )
     );
     unwrap(code);
     return logits;
@@ -152,12 +156,11 @@ export class Model {
     return Number(lib().rast_model_last_forward_ns(this.#live())) / 1e6;
   }
 
-  /** Frees the model; safe to call twice. */
+  /** Frees the model (after a running call returns); safe to call twice. */
   close(): void {
-    if (!this.#handle) return;
+    if (this.#handle.closed) return;
     registry.unregister(this);
-    lib().rast_model_free(this.#handle);
-    this.#handle = null;
+    this.#handle.close();
   }
 
   [Symbol.dispose](): void {

@@ -99,6 +99,21 @@ Deno.test("close is idempotent and a closed model refuses work", async () => {
   await assert.rejects(() => model.initCache(1, 8), /closed/);
 });
 
+Deno.test("closing a model during a forward pass frees it only after the pass returns", async () => {
+  const model = await Model.load(join(FIXTURES_DIR, "base"));
+  await model.initCache(1, 64);
+  const running = model.forward({
+    tokens: Int32Array.from({ length: 48 }, (_, i) => i + 1),
+    seqLens: Int32Array.of(48),
+    slots: Int32Array.of(0),
+    startPos: Int32Array.of(0),
+  }, "all");
+  model.close();
+  const logits = await running;
+  assert.ok(logits.every(Number.isFinite));
+  await assert.rejects(() => model.initCache(1, 8), /closed/);
+});
+
 Deno.test("a sequence that outgrows the cache is refused with the fix", async () => {
   using model = await Model.load(join(FIXTURES_DIR, "neg"));
   await model.initCache(1, 4);
