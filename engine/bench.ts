@@ -58,7 +58,11 @@ export async function benchModel(
   for (let s = 0; s < steps; s++) {
     pos[0] = promptLength + s;
     const t0 = performance.now();
-    await model.forward({ tokens: token, seqLens: one, slots: slot, startPos: pos }, "last", logits);
+    await model.forward(
+      { tokens: token, seqLens: one, slots: slot, startPos: pos },
+      "last",
+      logits,
+    );
     wall.push(performance.now() - t0);
     inside.push(model.lastForwardMs());
   }
@@ -85,12 +89,17 @@ export async function benchTrio(
   const out = { tokens: new Int32Array(n), stats: new Float32Array(n * statsWidth(statsK)) };
   // Prefill every slot with the same prompt in one ragged call.
   const prompt = ids(promptLength, group.sharedVocab);
-  await group.step({
-    tokens: Int32Array.from({ length: n * promptLength }, (_, i) => prompt[i % promptLength]),
-    seqLens: new Int32Array(n).fill(promptLength),
-    slots: Int32Array.from({ length: n }, (_, i) => i),
-    startPos: new Int32Array(n),
-  }, seeds, sampling, out);
+  await group.step(
+    {
+      tokens: Int32Array.from({ length: n * promptLength }, (_, i) => prompt[i % promptLength]),
+      seqLens: new Int32Array(n).fill(promptLength),
+      slots: Int32Array.from({ length: n }, (_, i) => i),
+      startPos: new Int32Array(n),
+    },
+    seeds,
+    sampling,
+    out,
+  );
   const wall: number[] = [], forward: number[] = [], sample: number[] = [];
   const slots = Int32Array.from({ length: n }, (_, i) => i);
   const seqLens = new Int32Array(n).fill(1);

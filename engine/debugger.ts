@@ -116,17 +116,22 @@ export class StepDebugger {
     const statsK = Math.min(8, group.sharedVocab);
     const tokens = new Int32Array(1);
     const stats = new Float32Array(statsWidth(statsK));
-    await group.step({
-      tokens: Int32Array.from(this.#next),
-      seqLens: Int32Array.of(this.#next.length),
-      slots: Int32Array.of(0),
-      startPos: Int32Array.of(this.#position),
-    }, BigUint64Array.of(this.#seed), {
-      temperature: options.temperature,
-      topP: options.topP,
-      topK: options.topK ?? 0,
-      statsK,
-    }, { tokens, stats });
+    await group.step(
+      {
+        tokens: Int32Array.from(this.#next),
+        seqLens: Int32Array.of(this.#next.length),
+        slots: Int32Array.of(0),
+        startPos: Int32Array.of(this.#position),
+      },
+      BigUint64Array.of(this.#seed),
+      {
+        temperature: options.temperature,
+        topP: options.topP,
+        topK: options.topK ?? 0,
+        statsK,
+      },
+      { tokens, stats },
+    );
     this.#position += this.#next.length;
     const id = tokens[0];
     this.#next = [id];

@@ -73,9 +73,7 @@ export class RastDecoder implements RastEngine {
   tokenText(id: number): string {
     let text = this.#pieceText.get(id);
     if (text === undefined) {
-      text = this.tokenizer
-        ? this.tokenizer.decode([id], { skipSpecialTokens: false })
-        : `<${id}>`;
+      text = this.tokenizer ? this.tokenizer.decode([id], { skipSpecialTokens: false }) : `<${id}>`;
       this.#pieceText.set(id, text);
     }
     return text;
@@ -136,7 +134,14 @@ export class RastDecoder implements RastEngine {
       const tail = streams.get(seq)?.flush() ?? "";
       streams.delete(seq);
       const text = cut ? seq.text : seq.text + tail;
-      return { kind: "finished", request: seq.request, sample: seq.sample, reason, text, tokens: seq.generated };
+      return {
+        kind: "finished",
+        request: seq.request,
+        sample: seq.sample,
+        reason,
+        text,
+        tokens: seq.generated,
+      };
     };
 
     try {
@@ -170,12 +175,17 @@ export class RastDecoder implements RastEngine {
         const n = batch.length;
         const tokens = new Int32Array(n);
         const stats = new Float32Array(n * width);
-        await this.group.step({
-          tokens: Int32Array.from(batch, (s) => s.nextToken),
-          seqLens: new Int32Array(n).fill(1),
-          slots: Int32Array.from(batch, (s) => s.slot),
-          startPos: Int32Array.from(batch, (s) => s.position),
-        }, BigUint64Array.from(batch, (s) => s.seed), sampling, { tokens, stats });
+        await this.group.step(
+          {
+            tokens: Int32Array.from(batch, (s) => s.nextToken),
+            seqLens: new Int32Array(n).fill(1),
+            slots: Int32Array.from(batch, (s) => s.slot),
+            startPos: Int32Array.from(batch, (s) => s.position),
+          },
+          BigUint64Array.from(batch, (s) => s.seed),
+          sampling,
+          { tokens, stats },
+        );
         this.counters.decodeSteps++;
         this.counters.decodeTokens += n;
         tokensSinceProgress += n;

@@ -19,12 +19,16 @@ export async function greedyDecode(
 ): Promise<number[]> {
   const slot = options.slot ?? 0;
   const logits = new Float32Array(model.vocab);
-  await model.forward({
-    tokens: Int32Array.from(prompt),
-    seqLens: Int32Array.of(prompt.length),
-    slots: Int32Array.of(slot),
-    startPos: Int32Array.of(0),
-  }, "last", logits);
+  await model.forward(
+    {
+      tokens: Int32Array.from(prompt),
+      seqLens: Int32Array.of(prompt.length),
+      slots: Int32Array.of(slot),
+      startPos: Int32Array.of(0),
+    },
+    "last",
+    logits,
+  );
   const out: number[] = [];
   const token = new Int32Array(1);
   const pos = new Int32Array(1);

@@ -52,7 +52,9 @@ export class Scheduler {
     for (const request of requests) {
       const pending = request.sampleIndices ??
         Array.from({ length: request.samples }, (_, i) => i);
-      if (pending.length > 0) this.waiting.push({ request, pending: [...pending], prefixSlot: null });
+      if (pending.length > 0) {
+        this.waiting.push({ request, pending: [...pending], prefixSlot: null });
+      }
     }
   }
 

@@ -46,7 +46,13 @@ Deno.test("rast generate prints the greedy and the RAST greedy continuations", a
   assert.equal(steered.code, 0, steered.stderr);
   assert.deepEqual(JSON.parse(steered.stdout), { tokens: ids("prompt0.rast_alpha0.5.greedy") });
   const paired = await rast(
-    ...["generate", "--model", fixture("base"), "--pair", `${fixture("pos")}:${fixture("neg")}:1.0`],
+    ...[
+      "generate",
+      "--model",
+      fixture("base"),
+      "--pair",
+      `${fixture("pos")}:${fixture("neg")}:1.0`,
+    ],
     ...["--tokens", PROMPT0, "--max-new-tokens", "24", "--temperature", "0", "--json"],
   );
   assert.equal(paired.code, 0, paired.stderr);

@@ -21,7 +21,11 @@ Deno.test("stepping greedily reproduces the reference RAST ids with per-model to
   const ids = (key: string) => Array.from(ref.get(key)!.data as BigInt64Array, Number);
   const engine = await openEngine({
     baseModel: join(FIXTURES_DIR, "base"),
-    pairs: [{ positive: join(FIXTURES_DIR, "pos"), negative: join(FIXTURES_DIR, "neg"), weight: 1 }],
+    pairs: [{
+      positive: join(FIXTURES_DIR, "pos"),
+      negative: join(FIXTURES_DIR, "neg"),
+      weight: 1,
+    }],
   });
   try {
     const dbg = new StepDebugger(engine, ids("prompt1.ids"), {

@@ -1,7 +1,7 @@
 // The RAST decoder's event stream: prefix sharing, seeded determinism, sampling distribution.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { openEngine, type OpenedEngine } from "../engine/mod.ts";
+import { type OpenedEngine, openEngine } from "../engine/mod.ts";
 import type { EngineEvent, GenerateOptions, GenerateRequest } from "../engine/events.ts";
 import { readSafetensors, toFloat32 } from "../engine/safetensors.ts";
 import { FIXTURES_DIR } from "./shared.ts";
@@ -17,13 +17,19 @@ function trio(alpha = 1, maxConcurrent = 64): Promise<OpenedEngine> {
   });
 }
 
-async function collect(engine: OpenedEngine, requests: GenerateRequest[], options: GenerateOptions) {
+async function collect(
+  engine: OpenedEngine,
+  requests: GenerateRequest[],
+  options: GenerateOptions,
+) {
   const events: EngineEvent[] = [];
   for await (const e of engine.generate(requests, options)) events.push(e);
   const errors = events.filter((e) => e.kind === "error");
   assert.deepEqual(errors, []);
   const finished = new Map<string, number[]>();
-  for (const e of events) if (e.kind === "finished") finished.set(`${e.request}/${e.sample}`, e.tokens);
+  for (const e of events) {
+    if (e.kind === "finished") finished.set(`${e.request}/${e.sample}`, e.tokens);
+  }
   return { events, finished };
 }
 
@@ -47,7 +53,11 @@ Deno.test("a seed gives the same tokens alone and inside a mixed batch", async (
   const engine = await trio(1, 8);
   try {
     const options = { temperature: 1, topP: 0.95, maxNewTokens: 12 };
-    const alone = await collect(engine, [{ request: 0, promptIds: PROMPT0, samples: 2, seed: 7 }], options);
+    const alone = await collect(
+      engine,
+      [{ request: 0, promptIds: PROMPT0, samples: 2, seed: 7 }],
+      options,
+    );
     const mixed = await collect(engine, [
       { request: 5, promptIds: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13], samples: 5, seed: 11 },
       { request: 0, promptIds: PROMPT0, samples: 2, seed: 7 },
@@ -65,20 +75,28 @@ Deno.test("a seed gives the same tokens alone and inside a mixed batch", async (
 Deno.test("stop ids and max new tokens end samples with their reason", async () => {
   const engine = await trio();
   try {
-    const greedy = await collect(engine, [{ request: 0, promptIds: PROMPT0, samples: 1, seed: 1 }], {
-      temperature: 0,
-      topP: 1,
-      maxNewTokens: 6,
-    });
+    const greedy = await collect(
+      engine,
+      [{ request: 0, promptIds: PROMPT0, samples: 1, seed: 1 }],
+      {
+        temperature: 0,
+        topP: 1,
+        maxNewTokens: 6,
+      },
+    );
     const tokens = greedy.finished.get("0/0")!;
     assert.equal(tokens.length, 6);
     const stopId = tokens[3];
-    const stopped = await collect(engine, [{ request: 0, promptIds: PROMPT0, samples: 1, seed: 1 }], {
-      temperature: 0,
-      topP: 1,
-      maxNewTokens: 6,
-      stopIds: [stopId],
-    });
+    const stopped = await collect(
+      engine,
+      [{ request: 0, promptIds: PROMPT0, samples: 1, seed: 1 }],
+      {
+        temperature: 0,
+        topP: 1,
+        maxNewTokens: 6,
+        stopIds: [stopId],
+      },
+    );
     const end = stopped.events.find((e) => e.kind === "finished");
     assert.ok(end?.kind === "finished");
     assert.equal(end.reason, "stop");
@@ -93,12 +111,14 @@ Deno.test("cancelling stops every sample with reason cancelled", async () => {
   try {
     const controller = new AbortController();
     const reasons: string[] = [];
-    for await (const e of engine.generate([{ request: 0, promptIds: PROMPT0, samples: 3, seed: 1 }], {
-      temperature: 1,
-      topP: 1,
-      maxNewTokens: 50,
-      signal: controller.signal,
-    })) {
+    for await (
+      const e of engine.generate([{ request: 0, promptIds: PROMPT0, samples: 3, seed: 1 }], {
+        temperature: 1,
+        topP: 1,
+        maxNewTokens: 50,
+        signal: controller.signal,
+      })
+    ) {
       if (e.kind === "token" && e.sample === 0 && !controller.signal.aborted) controller.abort();
       if (e.kind === "finished") reasons.push(e.reason);
     }
@@ -173,7 +193,10 @@ for (const temperature of [0.7, 1.0]) {
         }
         assert.ok(bins >= 3, `too few bins (${bins})`);
         const critical = chiSquareCritical(bins - 1);
-        assert.ok(chi < critical, `chi-square ${chi.toFixed(1)} >= ${critical.toFixed(1)} (df ${bins - 1})`);
+        assert.ok(
+          chi < critical,
+          `chi-square ${chi.toFixed(1)} >= ${critical.toFixed(1)} (df ${bins - 1})`,
+        );
       } finally {
         engine.close();
       }
@@ -186,7 +209,9 @@ Deno.test("a stop string cuts the text where it starts", async () => {
   try {
     const options = { temperature: 0, topP: 1, maxNewTokens: 8 };
     const request = { request: 0, promptIds: PROMPT0, samples: 1, seed: 1 };
-    const full = (await collect(engine, [request], options)).events.find((e) => e.kind === "finished");
+    const full = (await collect(engine, [request], options)).events.find((e) =>
+      e.kind === "finished"
+    );
     assert.ok(full?.kind === "finished");
     // Without a tokenizer the text is the ids joined by spaces; stop on the third id.
     const stop = ` ${full.tokens[2]}`;

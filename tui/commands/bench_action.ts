@@ -6,19 +6,34 @@ import { fileURLToPath } from "node:url";
 import { benchModel, benchTrio } from "../../engine/bench.ts";
 import { Model } from "../../engine/model.ts";
 import { RastGroup } from "../../engine/group.ts";
-import { parameterCount, type RandomModelShape, writeRandomModel } from "../../engine/random_checkpoint.ts";
+import {
+  parameterCount,
+  type RandomModelShape,
+  writeRandomModel,
+} from "../../engine/random_checkpoint.ts";
 import { integer } from "./run_options.ts";
 import { UserError } from "../../engine/errors.ts";
 
 // A Llama-like small model (hidden 1024, 8 layers, vocab 32k) and a RAST trio around it.
 const SHAPES: Record<string, RandomModelShape> = {
   "small-1024x8": {
-    arch: "llama", vocab: 32064, hidden: 1024, intermediate: 2816, layers: 8, heads: 16,
+    arch: "llama",
+    vocab: 32064,
+    hidden: 1024,
+    intermediate: 2816,
+    layers: 8,
+    heads: 16,
     kvHeads: 4,
   },
   "helper-512x4": {
-    arch: "qwen2", vocab: 32000, hidden: 512, intermediate: 1408, layers: 4, heads: 8,
-    kvHeads: 2, tied: true,
+    arch: "qwen2",
+    vocab: 32000,
+    hidden: 512,
+    intermediate: 1408,
+    layers: 4,
+    heads: 8,
+    kvHeads: 2,
+    tied: true,
   },
 };
 const QUICK: Record<string, RandomModelShape> = {
@@ -64,9 +79,14 @@ export async function benchCommand(o: {
 
   const single: [string, string][] = [];
   for (const m of ["base", "pos", "llama3", "qwen3"]) {
-    if (existsSync(join(fixtures, m, "config.json"))) single.push([`fixture ${m}`, join(fixtures, m)]);
+    if (existsSync(join(fixtures, m, "config.json"))) {
+      single.push([`fixture ${m}`, join(fixtures, m)]);
+    }
   }
-  single.push(["random small-1024x8", await ensureModel("small-1024x8", shapes["small-1024x8"], "base")]);
+  single.push([
+    "random small-1024x8",
+    await ensureModel("small-1024x8", shapes["small-1024x8"], "base"),
+  ]);
   console.log("model                     prefill tok/s   decode ms/step   outside shim");
   for (const [name, dir] of single) {
     using model = await Model.load(dir, load);
