@@ -5,11 +5,15 @@ import { register as registerModelCommands } from "./model_commands.ts";
 import { register as registerBench } from "./bench.ts";
 import { register as registerEval } from "./eval.ts";
 import { register as registerGrade } from "./grade.ts";
+import { register as registerDemo } from "./demo.ts";
+import { register as registerDebug } from "./debug.ts";
 
 export type RegisterCommand = (program: Command) => void;
 
 export const commandModules: RegisterCommand[] = [
+  registerDemo,
   registerRun,
+  registerDebug,
   registerModelCommands,
   registerBench,
   registerEval,

@@ -1,0 +1,63 @@
+/**
+ * `rast debug`: step through one answer token by token, showing the top tokens of the base, each
+ * positive and negative model, and the combination. Declares options only; the action imports
+ * the implementation lazily so --help stays instant.
+ */
+import { type Command, Option } from "commander";
+
+const collect = (value: string, previous: string[] | undefined): string[] => [
+  ...previous ?? [],
+  value,
+];
+
+/** Registers `debug` on the program. */
+export function register(program: Command): void {
+  program
+    .command("debug")
+    .description(
+      "Decode one question's answer a token at a time: for every step the top tokens of the " +
+        "base, positive, negative and combined distributions with probabilities, the logit " +
+        "deltas and the chosen token. Keys: space/enter/s one token, n to the next sentence, " +
+        "e to the end, q quit. Without a terminal (or with --batch) it runs to the end and " +
+        "prints one line per step. Without model options it uses the demo's random-weight trio.",
+    )
+    .option("--question <text>", "the question to answer (rendered with --prompt-template)")
+    .option("--dataset <name|path>", "take the question from this dataset (with --index)")
+    .option("--index <n>", "row of --dataset, 0-based (default 0)")
+    .option("--data-dir <dir>", "folder holding <name>/test.jsonl for registry datasets")
+    .option("--tokens <ids>", "the prompt as comma-separated token ids (no template applied)")
+    .option("--base-model <dir|Org/Name>", "the large base model (default: the demo trio)")
+    .option("--positive-model <dir|Org/Name>", "the small RL-tuned model")
+    .option("--negative-model <dir|Org/Name>", "the small model before RL")
+    .option("--alpha <number>", "weight of the positive − negative logit delta", "1.0")
+    .addOption(
+      new Option("--pair <POS:NEG:WEIGHT>", "another steering pair and its weight (repeatable)")
+        .argParser(collect),
+    )
+    .option("--temperature <number>", "sampling temperature (0 = greedy)", "1.0")
+    .option("--top-p <number>", "nucleus sampling mass, in (0, 1]", "0.95")
+    .option("--top-k <n>", "sample only among the k most likely tokens (0 = off)", "0")
+    .option("--seed <n>", "seed of the sample", "0")
+    .option("--max-tokens <n>", "most new tokens", "1024")
+    .option(
+      "--prompt-template <name|text|file>",
+      "abel, qwen-boxed, chat (the model's own), a string with {input}, or @file",
+      "abel",
+    )
+    .addOption(
+      new Option("--stop <text>", "a stop string, replacing the defaults (repeatable)")
+        .argParser(collect),
+    )
+    .option("--show <n>", "tokens in each top list", "5")
+    .option("--trace <file.jsonl>", "write each step's full record as one JSON line")
+    .option("--tensor-parallel-size <n>", "GPUs to split the base model across", "1")
+    .option("--dtype <type>", "float32, bfloat16 or float16 (default: the checkpoint's)")
+    .option("--device <name>", "cpu, cuda, cuda:1, ... (default: cuda when available)")
+    .option("--batch", "no TUI: run to the end and print a table (implied without a terminal)")
+    .action(async (options, command: Command) => {
+      const { debugCommand } = await import("./debug_action.ts");
+      await debugCommand(options, {
+        alphaGiven: command.getOptionValueSource("alpha") !== "default",
+      });
+    });
+}

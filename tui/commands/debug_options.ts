@@ -1,0 +1,154 @@
+/**
+ * Validation of `rast debug` options: every value is parsed and range-checked before any model
+ * loads or file is written. Bad input throws one UserError line naming the fix.
+ */
+import { UserError } from "../../engine/errors.ts";
+import type { PairOption } from "../../engine/runs/plan.ts";
+import { integer, number, parsePair } from "./run_options.ts";
+
+/** The options as commander hands them over. */
+export interface RawDebugOptions {
+  question?: string;
+  dataset?: string;
+  index?: string;
+  dataDir?: string;
+  tokens?: string;
+  baseModel?: string;
+  positiveModel?: string;
+  negativeModel?: string;
+  alpha: string;
+  pair?: string[];
+  temperature: string;
+  topP: string;
+  topK: string;
+  seed: string;
+  maxTokens: string;
+  promptTemplate: string;
+  stop?: string[];
+  show: string;
+  trace?: string;
+  tensorParallelSize: string;
+  dtype?: string;
+  device?: string;
+  batch?: boolean;
+}
+
+/** Where the prompt comes from. */
+export type DebugPrompt =
+  | { kind: "question"; question: string }
+  | { kind: "dataset"; dataset: string; index: number; dataDir?: string }
+  | { kind: "tokens"; ids: number[] };
+
+/** Validated options. */
+export interface DebugConfig {
+  prompt: DebugPrompt;
+  /** Undefined: the demo trio, steered with `alpha` (pairs is then empty). */
+  baseModel?: string;
+  pairs: PairOption[];
+  alpha: number;
+  temperature: number;
+  topP: number;
+  topK: number;
+  seed: number;
+  maxTokens: number;
+  promptTemplate: string;
+  stopStrings?: string[];
+  show: number;
+  trace?: string;
+  tensorParallelSize: number;
+  dtype?: "float32" | "bfloat16" | "float16";
+  device?: string;
+  batch: boolean;
+}
+
+const DTYPES = ["float32", "bfloat16", "float16"];
+
+/** Parses and checks every option; `alphaGiven` says whether --alpha was typed. */
+export function parseDebugOptions(
+  raw: RawDebugOptions,
+  opts: { alphaGiven: boolean },
+): DebugConfig {
+  if (raw.dtype !== undefined && !DTYPES.includes(raw.dtype)) {
+    throw new UserError(
+      `--dtype "${raw.dtype}" is not one of ${DTYPES.join(", ")}; pass one of them`,
+    );
+  }
+  if (raw.trace !== undefined && raw.trace.trim() === "") {
+    throw new UserError("--trace is empty; pass a file path such as steps.jsonl");
+  }
+  const models = parseModels(raw, opts.alphaGiven);
+  return {
+    prompt: parsePrompt(raw),
+    ...models,
+    temperature: number("--temperature", raw.temperature, { min: 0 }),
+    topP: number("--top-p", raw.topP, { above: 0, max: 1 }),
+    topK: integer("--top-k", raw.topK, 0),
+    seed: integer("--seed", raw.seed, 0, 2 ** 32 - 1),
+    maxTokens: integer("--max-tokens", raw.maxTokens, 1),
+    promptTemplate: raw.promptTemplate,
+    stopStrings: raw.stop,
+    show: integer("--show", raw.show, 1, 50),
+    trace: raw.trace,
+    tensorParallelSize: integer("--tensor-parallel-size", raw.tensorParallelSize, 1),
+    dtype: raw.dtype as DebugConfig["dtype"],
+    device: raw.device,
+    batch: Boolean(raw.batch),
+  };
+}
+
+function parsePrompt(raw: RawDebugOptions): DebugPrompt {
+  const given = [raw.question, raw.dataset, raw.tokens].filter((v) => v !== undefined).length;
+  if (given !== 1) {
+    throw new UserError(
+      `${given ? "Pass only one" : "No prompt given"}: pass one of --question TEXT, ` +
+        "--dataset NAME --index N, or --tokens ID,ID,...",
+    );
+  }
+  if (raw.index !== undefined && raw.dataset === undefined) {
+    throw new UserError(`--index ${raw.index} needs --dataset; pass --dataset NAME as well`);
+  }
+  if (raw.question !== undefined) {
+    if (raw.question.trim() === "") throw new UserError("--question is empty; pass the question");
+    return { kind: "question", question: raw.question };
+  }
+  if (raw.dataset !== undefined) {
+    const index = integer("--index", raw.index ?? "0", 0);
+    return { kind: "dataset", dataset: raw.dataset, index, dataDir: raw.dataDir };
+  }
+  const ids = raw.tokens!.split(",").map((part) => part.trim());
+  if (ids.some((id) => !/^\d+$/.test(id))) {
+    throw new UserError(
+      `--tokens "${raw.tokens}" is not a list of token ids; pass whole numbers such as 5,17,300`,
+    );
+  }
+  return { kind: "tokens", ids: ids.map(Number) };
+}
+
+function parseModels(
+  raw: RawDebugOptions,
+  alphaGiven: boolean,
+): { baseModel?: string; pairs: PairOption[]; alpha: number } {
+  const { baseModel, positiveModel: positive, negativeModel: negative } = raw;
+  const alpha = number("--alpha", raw.alpha);
+  const pairs = (raw.pair ?? []).map(parsePair);
+  if (positive !== undefined || negative !== undefined) {
+    if (positive === undefined || negative === undefined) {
+      const [has, lacks] = positive === undefined
+        ? ["--negative-model", "--positive-model"]
+        : ["--positive-model", "--negative-model"];
+      throw new UserError(`${has} needs ${lacks}; pass both (or use --pair POS:NEG:WEIGHT)`);
+    }
+    pairs.unshift({ positive, negative, weight: alpha });
+  } else if (alphaGiven && baseModel !== undefined) {
+    throw new UserError(
+      `--alpha ${raw.alpha} needs --positive-model and --negative-model; pass them (with --pair, the weight is the third field)`,
+    );
+  }
+  if (baseModel === undefined && pairs.length > 0) {
+    throw new UserError("Steering models need --base-model; pass the base model folder or hub id");
+  }
+  if (baseModel !== undefined && baseModel.trim() === "") {
+    throw new UserError("--base-model is empty; pass a model folder or a hub id Org/Name");
+  }
+  return { baseModel, pairs, alpha };
+}
