@@ -80,7 +80,7 @@ Deno.test("computeMetrics pass@k is the per-question brute force, averaged", () 
   assert.ok(Math.abs(m.passAtK[1] - m.meanAccuracy) < 1e-12);
 });
 
-Deno.test("maj@k: the most frequent normalised answer of the first k samples wins", () => {
+Deno.test("maj@k: the most frequent answer of the first k samples wins", () => {
   // samples (rows): q0 answers 5 5 7 7 7 (7 correct), q1 answers 3 4 4 3 9 (3 correct)
   const answers = [["5", "3"], ["5", "4"], ["7", "4"], ["7", "3"], ["7", "9"]];
   const correct = (a: string, r: number) => (r === 0 ? a === "7" : a === "3");
@@ -98,6 +98,28 @@ Deno.test("maj@k: the most frequent normalised answer of the first k samples win
   assert.equal(m.perQuestion[0].majorityAnswer, "7");
   assert.equal(m.perQuestion[0].majorityCorrect, true);
   assert.equal(m.perQuestion[1].correct, 2);
+});
+
+Deno.test("maj@k votes over equivalent answers; ties go to the group seen first", () => {
+  const one = (answers: [string, boolean][]) =>
+    computeMetrics(dataset(1), answers.map(([a, ok]) => [v(a, ok)]));
+  // 0.5 and 1/2 are both correct (equivalent through the gold): 2 votes, tie with "3" x2, first
+  assert.equal(
+    one([["0.5", true], ["3", false], ["\\frac{1}{2}", true], ["3", false]]).majAtK["4"],
+    1,
+  );
+  // three spellings of the correct answer outvote "3" x2
+  assert.equal(
+    one([["3", false], ["0.5", true], ["3", false], ["\\frac{1}{2}", true], ["1/2", true]])
+      .majAtK["5"],
+    1,
+  );
+  // wrong numbers within rel. 1e-4 vote together: 2.00001 and 2 beat the single correct answer
+  const m = one([["7", true], ["2", false], ["2.00001", false]]);
+  assert.equal(m.majAtK["3"], 0);
+  assert.equal(m.perQuestion[0].majorityAnswer, "2");
+  // no answer is a group of its own and can win
+  assert.equal(one([["", false], ["5", true], ["", false]]).majAtK["3"], 0);
 });
 
 Deno.test("mean and run-0 accuracy, timeouts, empty answers and breakdowns", () => {

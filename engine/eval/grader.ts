@@ -25,7 +25,7 @@ export interface Verdict {
 export interface GraderOptions {
   /** Time limit per comparison in ms (default 3000, the harness's). */
   timeoutMs?: number;
-  /** Worker threads for symbolic comparisons (default: the number of CPUs). */
+  /** Worker threads for symbolic comparisons (default: the number of CPUs, at most 8). */
   workers?: number;
   /** Model output is cut at the first of these (default DEFAULT_STOP_STRINGS). */
   stopStrings?: readonly string[];
@@ -183,7 +183,8 @@ export class Grader {
 
   constructor(opts: GraderOptions = {}) {
     this.timeoutMs = opts.timeoutMs ?? 3000;
-    this.workers = Math.max(1, opts.workers ?? navigator.hardwareConcurrency ?? 2);
+    // each worker holds its own compute engine (~100 MB): a few are plenty
+    this.workers = Math.max(1, opts.workers ?? Math.min(navigator.hardwareConcurrency ?? 2, 8));
     this.stopStrings = opts.stopStrings ?? DEFAULT_STOP_STRINGS;
   }
 

@@ -6,7 +6,8 @@
 import { UserError } from "../errors.ts";
 import type { Dataset } from "./dataset.ts";
 import type { Verdict } from "./grader.ts";
-import { pyStr } from "./python_compat.ts";
+import { parseDigits } from "./math_equal.ts";
+import { isClose, pyStr } from "./python_compat.ts";
 
 /** One question's results. */
 export interface QuestionMetrics {
@@ -16,7 +17,7 @@ export interface QuestionMetrics {
   /** Samples graded correct, out of `samples`. */
   correct: number;
   samples: number;
-  /** The majority answer over all samples (first seen wins ties) and whether it is correct. */
+  /** The majority answer over all samples (see majorityIndex) and whether it is correct. */
   majorityAnswer: string;
   majorityCorrect: boolean;
 }
@@ -38,7 +39,7 @@ export interface Metrics {
   run0Accuracy: number;
   /** k (as a string key) -> mean over questions of 1 - C(n-c, k) / C(n, k). */
   passAtK: Record<string, number>;
-  /** k -> fraction of questions whose majority answer over the first k samples is correct. */
+  /** k -> fraction of questions whose majority answer among the first k samples is correct. */
   majAtK: Record<string, number>;
   timeouts: number;
   /** Samples with no extractable answer. */
@@ -65,18 +66,24 @@ export function passAtK(n: number, c: number, k: number): number {
 }
 
 /**
- * Majority vote: answers are grouped by their normalised form (as the authors' Counter over
- * `pred`); the largest group wins, ties go to the group seen first. Returns the winner's index.
+ * Majority vote over equivalent answers: answers graded correct are all equivalent to the gold
+ * and vote together; other answers group with numerically equal ones (rel. 1e-4) or else with
+ * identical normalised forms (no answer is a group too). The largest group wins; ties go to the
+ * group seen first. Returns the index of the winning group's first answer.
  */
-export function majorityIndex(answers: readonly string[]): number {
-  const counts = new Map<string, { count: number; first: number }>();
-  answers.forEach((a, i) => {
-    const entry = counts.get(a);
-    if (entry) entry.count++;
-    else counts.set(a, { count: 1, first: i });
+export function majorityIndex(verdicts: readonly Verdict[]): number {
+  const groups: { key: string; value: number | null; count: number; first: number }[] = [];
+  verdicts.forEach((v, i) => {
+    const value = v.correct ? null : parseDigits(v.extracted);
+    const key = v.correct ? "\u0000correct" : v.extracted;
+    const group = groups.find((g) =>
+      value !== null && g.value !== null ? isClose(value, g.value, 1e-4) : g.key === key
+    );
+    if (group) group.count++;
+    else groups.push({ key, value, count: 1, first: i });
   });
-  let best = { count: 0, first: 0 };
-  for (const entry of counts.values()) if (entry.count > best.count) best = entry;
+  let best = groups[0];
+  for (const g of groups) if (g.count > best.count) best = g;
   return best.first;
 }
 
@@ -115,7 +122,7 @@ export function computeMetrics(
   const ks = kValues(kMax);
   const perQuestion: QuestionMetrics[] = rows.map((row, r) => {
     const column = verdicts.map((run) => run[r]);
-    const maj = majorityIndex(column.map((v) => v.extracted));
+    const maj = majorityIndex(column);
     return {
       index: row.index,
       gold: column[0].gold,
@@ -131,7 +138,7 @@ export function computeMetrics(
     passAt[k] = mean(perQuestion.map((q) => passAtK(n, q.correct, k)));
     majAt[k] = mean(rows.map((_, r) => {
       const firstK = verdicts.slice(0, k).map((run) => run[r]);
-      return firstK[majorityIndex(firstK.map((v) => v.extracted))].correct ? 1 : 0;
+      return firstK[majorityIndex(firstK)].correct ? 1 : 0;
     }));
   }
   const all = verdicts.flat();
