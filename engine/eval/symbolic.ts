@@ -2,9 +2,9 @@
  * Symbolic equality, in the shape of the harness's `symbolic_equal`: parse both answers (Python
  * expression first, as sympy's parse_expr, then LaTeX, where the harness used latex2sympy and we
  * use @cortex-js/compute-engine; the raw string when both fail), then accept when they are
- * (1) structurally the same, (2) provably equal (identity, or simplify(a - b) = 0, or equal at
- * several sample points as sympy's `equals` tests), (3) relations with |lhs - rhs| equal,
- * (4) constants within rel. 1e-4 numerically, (5) numeric matrices equal to 3 decimals.
+ * (1) structurally the same, (2) equal by simplify(a - b) = 0 or at several sample points of
+ * their free variables (sympy's `equals` also tests numerically), (3) relations with |lhs - rhs|
+ * equal, (4) constants within rel. 1e-4 numerically, (5) numeric matrices equal to 3 decimals.
  * It may run for long on hostile input: call it where it can be stopped (grade_worker.ts).
  */
 import { ComputeEngine, type Expression, isFunction, isNumber } from "@cortex-js/compute-engine";
@@ -65,13 +65,13 @@ type RawJson = unknown;
  * Parse without canonicalisation, turn number-times-fraction juxtapositions into products, box.
  */
 function parseLatex(ce: ComputeEngine, latex: string): Expression {
-  const isNumber = (j: RawJson) =>
+  const isNumberJson = (j: RawJson) =>
     typeof j === "number" || (typeof j === "object" && j !== null && "num" in j);
   const fix = (j: RawJson): RawJson => {
     if (!Array.isArray(j)) return j;
     const args = j.slice(1).map(fix);
     if (
-      j[0] === "InvisibleOperator" && args.length === 2 && isNumber(args[0]) &&
+      j[0] === "InvisibleOperator" && args.length === 2 && isNumberJson(args[0]) &&
       Array.isArray(args[1]) && args[1][0] === "Divide"
     ) {
       return ["Multiply", ...args];
