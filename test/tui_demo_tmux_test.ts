@@ -78,7 +78,8 @@ Deno.test({
         "accuracy",
         "tok/s",
       ];
-      await waitFor("the demo's panels", 120_000, async () => {
+      // Generous: ./rast rebuilds the shim first when its sources changed since the last build.
+      await waitFor("the demo's panels", 300_000, async () => {
         screen = (await tmux("capture-pane", "-p", "-t", "demo")).stdout;
         if (existsSync(exitFile)) throw new Error(`The demo exited early:\n${screen}`);
         // The accuracy panel reads "accuracy: no graded sample yet", later "acc 0.0% (0/1)".

@@ -14,6 +14,7 @@ const collect = (value: string, previous: string[] | undefined): string[] => [
 export function register(program: Command): void {
   program
     .command("debug")
+    .summary("Step through one answer token by token: top tokens of each model, deltas")
     .description(
       "Decode one question's answer a token at a time: for every step the top tokens of the " +
         "base, positive, negative and combined distributions with probabilities, the logit " +

@@ -20,6 +20,9 @@ interface DebugModels {
   title: string;
 }
 
+const DEMO_NOTE = "rast debug: no models given, so the demo trio is used; its weights are " +
+  "RANDOM (pass --base-model, --positive-model and --negative-model for real ones)";
+
 /** Runs `rast debug` with commander's options; throws UserError for bad input. */
 export async function debugCommand(
   raw: RawDebugOptions,
@@ -27,8 +30,10 @@ export async function debugCommand(
 ): Promise<void> {
   const config = parseDebugOptions(raw, flags);
   checkTracePath(config.trace);
+  const question = await questionOf(config);
   const models = await resolveModels(config);
-  const prompt = await promptOf(config, models.base);
+  const prompt = await promptOf(config, { question, baseDir: models.base });
+  if (config.baseModel === undefined) console.error(DEMO_NOTE);
 
   const { openEngine } = await import("../../engine/mod.ts");
   const { StepDebugger } = await import("../../engine/debugger.ts");
@@ -121,10 +126,6 @@ async function resolveModels(config: DebugConfig): Promise<DebugModels> {
     const trio = await ensureDemoTrio(undefined, {
       onBuild: (dir) => console.error(`rast debug: building the demo models once into ${dir} ...`),
     });
-    console.error(
-      "rast debug: no models given, so the demo trio is used; its weights are RANDOM (pass " +
-        "--base-model, --positive-model and --negative-model for real ones)",
-    );
     return {
       base: trio.base,
       pairs: [{ positive: trio.pos, negative: trio.neg, weight: config.alpha }],
@@ -141,32 +142,35 @@ async function resolveModels(config: DebugConfig): Promise<DebugModels> {
   return { base: base.path, pairs, title: [base.label, ...steer, settings].join(" · ") };
 }
 
+/** The question text of --question or --dataset/--index (undefined for --tokens). */
+async function questionOf(config: DebugConfig): Promise<string | undefined> {
+  const { prompt } = config;
+  if (prompt.kind === "question") return prompt.question;
+  if (prompt.kind === "tokens") return undefined;
+  const dataset = await loadDataset(prompt.dataset, { dataDir: prompt.dataDir });
+  const row = dataset.rows[prompt.index];
+  if (!row) {
+    const last = dataset.rows.length - 1;
+    throw new UserError(
+      `--index ${prompt.index} is past the end of "${dataset.name}" (${dataset.rows.length} rows); pass 0 to ${last}`,
+    );
+  }
+  return row.question;
+}
+
 /** The prompt as ids (--tokens) or as rendered text, and what the view shows as the question. */
 async function promptOf(
   config: DebugConfig,
-  baseDir: string,
+  opts: { question?: string; baseDir: string },
 ): Promise<{ ids?: number[]; text?: string; display: string }> {
   const { prompt } = config;
   if (prompt.kind === "tokens") return { ids: prompt.ids, display: `token ids ${prompt.ids}` };
-  let question: string;
-  if (prompt.kind === "question") question = prompt.question;
-  else {
-    const dataset = await loadDataset(prompt.dataset, { dataDir: prompt.dataDir });
-    const row = dataset.rows[prompt.index];
-    if (!row) {
-      throw new UserError(
-        `--index ${prompt.index} is past the end of "${dataset.name}" (${dataset.rows.length} rows); pass 0 to ${
-          dataset.rows.length - 1
-        }`,
-      );
-    }
-    question = row.question;
-  }
-  if (!existsSync(join(baseDir, "tokenizer.json"))) {
+  if (!existsSync(join(opts.baseDir, "tokenizer.json"))) {
     throw new UserError(
-      `"${baseDir}" has no tokenizer.json, so text cannot be encoded; pass the prompt as --tokens ID,ID,...`,
+      `"${opts.baseDir}" has no tokenizer.json, so text cannot be encoded; pass the prompt as --tokens ID,ID,...`,
     );
   }
-  const text = await renderPrompt(config.promptTemplate, question, { modelDir: baseDir });
+  const question = opts.question!;
+  const text = await renderPrompt(config.promptTemplate, question, { modelDir: opts.baseDir });
   return { text, display: question };
 }

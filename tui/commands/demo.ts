@@ -9,6 +9,7 @@ import type { Command } from "commander";
 export function register(program: Command): void {
   program
     .command("demo")
+    .summary("Show the live TUI on a random-weight demo trio (no GPU, no downloads)")
     .description(
       "Show RAST decoding live with a small random-weight model trio (built once into the cache; " +
         "no downloads, no GPU) on datasets/demo.jsonl. The weights are random: the answers are " +
