@@ -8,7 +8,7 @@ import { ensureDemoTrio } from "../../engine/demo_models.ts";
 import type { RastEngine } from "../../engine/events.ts";
 import { formatMetrics, Grader } from "../../engine/eval/mod.ts";
 import { planRun, type RunConfig } from "../../engine/runs/plan.ts";
-import { type RunSession, startRun } from "../../engine/runs/session.ts";
+import { type RunSession, type RunSummary, startRun } from "../../engine/runs/session.ts";
 import { integer, number } from "./run_options.ts";
 
 /** The options as commander hands them over. */
@@ -62,7 +62,7 @@ export async function demoCommand(
   try {
     const { openEngine } = await import("../../engine/mod.ts");
     const engine = await openEngine({ baseModel: trio.base, pairs });
-    let summary;
+    let summary: RunSummary;
     try {
       const session = await startRun(plan, grader);
       const interactive = !raw.batch && Deno.stdout.isTerminal() && Deno.stdin.isTerminal();
