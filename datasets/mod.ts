@@ -38,10 +38,13 @@ function text(row: Record<string, unknown>, name: string): string {
   return value;
 }
 
-/** The last \boxed{} (or the harness's other answer forms) of a worked solution, unnormalised. */
+/**
+ * The last \boxed{} (or the harness's other answer forms) of the worked solution, unnormalised;
+ * copies without a solution (the hub's minervamath) give the final answer in "answer".
+ */
 function solutionAnswer(row: Record<string, unknown>): string {
-  const solution = Object.hasOwn(row, "solution") ? text(row, "solution") : text(row, "answer");
-  return extractCandidate(solution) ?? "";
+  if (!Object.hasOwn(row, "solution")) return pyStr(field(row, "answer"));
+  return extractCandidate(text(row, "solution")) ?? "";
 }
 
 /** Registered benchmarks by name. */
