@@ -39,8 +39,8 @@ Deno.test("a deeply expanded power times out, other comparisons go on", async ()
   assert.equal(stuck.timeout, true);
   assert.equal(stuck.correct, false);
   assert.deepEqual(fine, {
-    extracted: "\\sqrt{8}",
-    gold: "2\\sqrt{2}",
+    extracted: "\\sqrt{18}",
+    gold: "3\\sqrt{2}",
     correct: true,
     timeout: false,
   });
