@@ -32,6 +32,8 @@ export interface EngineOptions {
   /** Upper bound on the KV caches of all models, in bytes. */
   kvMemoryBytes?: number;
   threads?: number;
+  /** Receives one-line notices for the user (the vocab report). */
+  onNotice?: (message: string) => void;
 }
 
 /** The opened engine, with what was loaded (for run.json and the UI). */
@@ -109,6 +111,7 @@ export async function openEngine(options: EngineOptions): Promise<OpenedEngine> 
       }
     }
     const group = new RastGroup(base, pairs);
+    if (pairs.length > 0) options.onNotice?.(vocabNotice(group, tokenizer, reports));
     const models = [base, ...new Set(pairs.flatMap((p) => [p.positive, p.negative]))];
     const decoder = new RastDecoder(group, tokenizer, {
       maxConcurrent: options.maxConcurrent ?? 32,
@@ -135,4 +138,20 @@ export async function openEngine(options: EngineOptions): Promise<OpenedEngine> 
     for (const m of loaded) m.close();
     throw err;
   }
+}
+
+/** One line on the vocabularies: sizes, the padded tail, and what the tokenizer check covered. */
+function vocabNotice(group: RastGroup, tokenizer: Tokenizer | null, reports: VocabReport[]) {
+  const { sharedVocab: shared, baseVocab: base } = group;
+  const tail = base > shared
+    ? `ids ${shared}..${base - 1} (${base - shared}) are padding, never sampled`
+    : "no padded tail";
+  const checked = !tokenizer
+    ? "no tokenizer.json: prompts are token ids"
+    : reports.length === 0
+    ? "the small models use the base tokenizer"
+    : `small-model tokenizers agree with the base on ${
+      Math.min(...reports.map((r) => r.checkedIds))
+    } ids`;
+  return `vocab: base ${base} logits, shared ${shared}; ${tail}; ${checked}`;
 }

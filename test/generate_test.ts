@@ -251,3 +251,17 @@ Deno.test("the KV memory limit bounds the slots, and a limit below one sequence 
     engine.close();
   }
 });
+
+Deno.test("opening a trio reports the vocab sizes and the padded tail", async () => {
+  const notices: string[] = [];
+  const engine = await openEngine({
+    baseModel: dir("base"),
+    pairs: [{ positive: dir("pos"), negative: dir("neg"), weight: 1 }],
+    onNotice: (m) => notices.push(m),
+  });
+  engine.close();
+  assert.deepEqual(notices, [
+    "vocab: base 1280 logits, shared 1152; ids 1152..1279 (128) are padding, never sampled; " +
+    "no tokenizer.json: prompts are token ids",
+  ]);
+});

@@ -61,7 +61,11 @@ export async function demoCommand(
   const grader = new Grader({ stopStrings: plan.record.settings.stopStrings });
   try {
     const { openEngine } = await import("../../engine/mod.ts");
-    const engine = await openEngine({ baseModel: trio.base, pairs });
+    const engine = await openEngine({
+      baseModel: trio.base,
+      pairs,
+      onNotice: (message) => console.error(`rast: ${message}`),
+    });
     let summary: RunSummary;
     try {
       const session = await startRun(plan, grader);

@@ -29,7 +29,9 @@ function tokensArg(text: string | undefined): number[] {
   if (text === undefined) throw new UserError("--tokens is missing; pass ids such as 5,17,300");
   const ids = text.split(",").map((s) => s.trim());
   if (ids.length === 0 || ids.some((s) => !/^\d+$/.test(s))) {
-    throw new UserError(`--tokens "${text}" is not a comma-separated list of ids; pass e.g. 5,17,300`);
+    throw new UserError(
+      `--tokens "${text}" is not a comma-separated list of ids; pass e.g. 5,17,300`,
+    );
   }
   return ids.map(Number);
 }
@@ -54,7 +56,10 @@ export async function infoCommand(o: ModelArgs & { json?: boolean }): Promise<vo
   const rows: [string, string][] = [
     ["folder", i.dir],
     ["architecture", i.architecture],
-    ["parameters", `${i.parameters.toLocaleString("en-US")} (${(i.parameters / 1e9).toFixed(3)} B)`],
+    [
+      "parameters",
+      `${i.parameters.toLocaleString("en-US")} (${(i.parameters / 1e9).toFixed(3)} B)`,
+    ],
     ["layers", String(i.layers)],
     ["hidden / intermediate", `${i.hidden} / ${i.intermediate}`],
     ["heads / kv heads / head dim", `${i.heads} / ${i.kvHeads} / ${i.headDim}`],
@@ -149,6 +154,7 @@ export async function generateCommand(o: GenerateArgs, alphaGiven: boolean): Pro
     device: o.device,
     tensorParallelSize: integer("--tensor-parallel-size", o.tensorParallelSize, 1),
     maxConcurrent: 1,
+    onNotice: (message) => console.error(`rast: ${message}`),
   });
   try {
     const ids = promptIds ?? engine.encode(o.prompt!);

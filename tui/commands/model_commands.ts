@@ -62,7 +62,7 @@ export function register(program: Command): void {
     .option("--top-p <number>", "nucleus sampling mass, in (0, 1]", "1.0")
     .option("--top-k <n>", "keep only the k most likely tokens (0 = off)", "0")
     .option("--seed <n>", "sampling seed", "0")
-    .option("--json", "print {\"tokens\": [...]} (and \"text\" with a tokenizer)")
+    .option("--json", 'print {"tokens": [...]} (and "text" with a tokenizer)')
     .action(async (options, command: Command) => {
       const { generateCommand } = await import("./model_actions.ts");
       await generateCommand(options, command.getOptionValueSource("alpha") !== "default");

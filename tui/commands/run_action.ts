@@ -19,6 +19,7 @@ export type OpenEngine = (opts: {
   dtype?: "float32" | "bfloat16" | "float16";
   device?: string;
   maxConcurrent?: number;
+  onNotice?: (message: string) => void;
 }) => Promise<RastEngine>;
 
 type Encode = (text: string) => number[];
@@ -62,6 +63,7 @@ async function generate(plan: RunPlan, config: RunCommandConfig, grader: Grader)
     dtype: config.dtype,
     device: config.device,
     maxConcurrent: config.maxConcurrent,
+    onNotice: (message) => console.error(`rast: ${message}`),
   });
   try {
     const session = await startRun(plan, grader);
