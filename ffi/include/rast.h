@@ -41,7 +41,8 @@ const char *rast_last_error(void);
 /* RAST_ABI_VERSION of the loaded library; lets the binding refuse a stale build. */
 int32_t rast_abi_version(void);
 
-/* Build facts as JSON: {"torch":"1.13.1","cuda":false,"devices":0,"threads":2,...}.
+/* Build facts as JSON: {"torch":"1.13.1","cuda":false,"devices":0,"threads":2,
+ *  "collectives":"gloo",...} (collectives: the c10d backends tensor parallelism can use).
  * Writes at most cap bytes (NUL-terminated); *len receives the full length without the NUL. */
 int32_t rast_runtime_info(char *buf, int64_t cap, int64_t *len);
 

@@ -227,6 +227,8 @@ std::string runtime_info_json() {
   s += ",\"torch\":" + json_quote(RAST_TORCH_VERSION);
   s += ",\"cuda\":" + std::string(at::hasCUDA() ? "true" : "false");
   s += ",\"threads\":" + std::to_string(at::get_num_threads());
+  s += ",\"devices\":" + std::to_string(at::getNumGPUs());
+  s += ",\"collectives\":" + json_quote(collective_backends());
   return s + "}";
 }
 

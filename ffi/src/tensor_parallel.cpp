@@ -13,14 +13,19 @@
 
 #include "error.h"
 
-#if defined(USE_C10D_GLOO) || defined(USE_C10D_NCCL)
-#include <torch/csrc/distributed/c10d/HashStore.hpp>
-#endif
-#ifdef USE_C10D_GLOO
+// A backend is built in when the Makefile asks for it and its headers are there (a libtorch
+// distribution may lack gloo/ or nccl.h): then tensor parallelism on that device is refused at
+// load instead of the shim failing to build.
+#if defined(USE_C10D_GLOO) && __has_include(<gloo/algorithm.h>)
+#define RAST_TP_GLOO 1
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #endif
-#ifdef USE_C10D_NCCL
+#if defined(USE_C10D_NCCL) && __has_include(<nccl.h>)
+#define RAST_TP_NCCL 1
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
+#if defined(RAST_TP_GLOO) || defined(RAST_TP_NCCL)
+#include <torch/csrc/distributed/c10d/HashStore.hpp>
 #endif
 
 namespace rast {
@@ -39,15 +44,15 @@ constexpr std::chrono::milliseconds kCollectiveTimeout = std::chrono::minutes(5)
 
 // What the ranks of one model share to find each other.
 struct Rendezvous {
-#if defined(USE_C10D_GLOO) || defined(USE_C10D_NCCL)
+#if defined(RAST_TP_GLOO) || defined(RAST_TP_NCCL)
   c10::intrusive_ptr<c10d::Store> store = c10::make_intrusive<c10d::HashStore>();
 #endif
-#ifdef USE_C10D_GLOO
+#ifdef RAST_TP_GLOO
   std::shared_ptr<::gloo::transport::Device> loopback;  // one TCP device for all CPU ranks
 #endif
 };
 
-#if defined(USE_C10D_GLOO) || defined(USE_C10D_NCCL)
+#if defined(RAST_TP_GLOO) || defined(RAST_TP_NCCL)
 // The collectives of a concrete process group (ProcessGroupGloo and ProcessGroupNCCL share these
 // methods in every torch since 1.13; their base class changed in 2.0, so we bind the concrete
 // type). gloo: ProcessGroupGloo works on its own thread, outside InferenceMode, where inference
@@ -68,7 +73,8 @@ RankCollectives bind(c10::intrusive_ptr<Group> group, int world, bool gloo) {
     if (!buf.is_same(t)) t.copy_(buf);
   };
   c.all_gather = [group, world, gloo](const at::Tensor &t, int64_t dim) {
-    c10::InferenceMode normal_tensors(!gloo && c10::InferenceMode::is_enabled());
+    // Gloo writes the outputs on its thread: make them ordinary tensors (NCCL: leave the mode).
+    c10::InferenceMode mode(gloo ? false : c10::InferenceMode::is_enabled());
     std::vector<at::Tensor> in{t.contiguous()};
     std::vector<std::vector<at::Tensor>> out(1);
     for (int r = 0; r < world; r++) out[0].push_back(at::empty_like(in[0]));
@@ -81,7 +87,7 @@ RankCollectives bind(c10::intrusive_ptr<Group> group, int world, bool gloo) {
 
 // Joins rank `rank` to the process group; every rank must call it at the same time.
 RankCollectives connect(int rank, int world, const at::Device &device, Rendezvous &rv) {
-#ifdef USE_C10D_NCCL
+#ifdef RAST_TP_NCCL
   if (device.is_cuda()) {
     auto options = c10d::ProcessGroupNCCL::Options::create();
     options->timeout = kCollectiveTimeout;
@@ -89,7 +95,7 @@ RankCollectives connect(int rank, int world, const at::Device &device, Rendezvou
     return bind(group, world, /*gloo=*/false);
   }
 #endif
-#ifdef USE_C10D_GLOO
+#ifdef RAST_TP_GLOO
   if (device.is_cpu()) {
     auto options = c10d::ProcessGroupGloo::Options::create(kCollectiveTimeout);
     options->devices.push_back(rv.loopback);
@@ -105,9 +111,10 @@ RankCollectives connect(int rank, int world, const at::Device &device, Rendezvou
 // Refuses, before any thread starts, a device this build cannot split a model across.
 void check_backend(const at::Device &device, int first, int world) {
   if (device.is_cuda()) {
-#ifndef USE_C10D_NCCL
+#ifndef RAST_TP_NCCL
     fail(RAST_E_UNSUPPORTED, "Tensor parallelism on " + device.str() + " needs a shim built "
-                             "with NCCL (USE_C10D_NCCL); rebuild against a CUDA libtorch");
+                             "with NCCL; rebuild against a CUDA libtorch with nccl.h on the "
+                             "include path (ffi/Makefile finds pip's nvidia/nccl)");
 #endif
     const int gpus = static_cast<int>(at::getNumGPUs());
     if (first + world > gpus)
@@ -118,13 +125,24 @@ void check_backend(const at::Device &device, int first, int world) {
                                         std::to_string(gpus) + " are visible; use a smaller size");
     return;
   }
-#ifndef USE_C10D_GLOO
-  fail(RAST_E_UNSUPPORTED, "Tensor parallelism on cpu needs a shim built with Gloo "
-                           "(USE_C10D_GLOO); install libgloo-dev and rebuild");
+#ifndef RAST_TP_GLOO
+  fail(RAST_E_UNSUPPORTED, "Tensor parallelism on cpu needs a shim built with Gloo; "
+                           "install the gloo headers (Debian: libgloo-dev) and rebuild");
 #endif
 }
 
 }  // namespace
+
+std::string collective_backends() {
+  std::string names;
+#ifdef RAST_TP_NCCL
+  names += "nccl";
+#endif
+#ifdef RAST_TP_GLOO
+  names += std::string(names.empty() ? "" : ",") + "gloo";
+#endif
+  return names;
+}
 
 TensorParallel::TensorParallel(Model &root, int world, int threads_per_rank) {
   shard_check(root.cfg, root.dir, world);
@@ -146,7 +164,7 @@ TensorParallel::TensorParallel(Model &root, int world, int threads_per_rank) {
   }
   groups_.resize(world);
   Rendezvous rv;
-#ifdef USE_C10D_GLOO
+#ifdef RAST_TP_GLOO
   if (!cuda) rv.loopback = c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1");
 #endif
   try {

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -49,5 +50,8 @@ class TensorParallel {
   void worker(int rank, int threads);
   void stop();  // ends the threads and closes the process group
 };
+
+// The c10d backends built in, e.g. "nccl,gloo" ("" when tensor parallelism is unavailable).
+std::string collective_backends();
 
 }  // namespace rast
