@@ -84,7 +84,7 @@ Deno.test("debug --tokens on the fixtures: greedy steps match the reference RAST
 Deno.test("debug rejects bad input with one line, exit 2, and writes no trace", async () => {
   const trace = join(TMP, "never.jsonl");
   const cases: [string[], RegExp][] = [
-    [["--tokens", "5,x,7"], /--tokens "5,x,7" is not a list of token ids/],
+    [["--tokens", "5,x,7"], /--tokens "5,x,7" is not a comma-separated list of ids/],
     [["--question", "What is 2+3?"], /has no tokenizer\.json.*pass the prompt as --tokens/],
     [["--tokens", "5,99999"], /Prompt token id 99999 is outside the models' vocabulary/],
     [["--tokens", "5", "--question", "Q"], /Pass only one: pass one of --question/],

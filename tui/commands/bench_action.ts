@@ -11,7 +11,7 @@ import {
   type RandomModelShape,
   writeRandomModel,
 } from "../../engine/random_checkpoint.ts";
-import { integer } from "./run_options.ts";
+import { integer } from "./options.ts";
 import { UserError } from "../../engine/errors.ts";
 
 // A Llama-like small model (hidden 1024, 8 layers, vocab 32k) and a RAST trio around it.

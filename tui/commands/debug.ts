@@ -3,16 +3,12 @@
  * positive and negative model, and the combination. Declares options only; the action imports
  * the implementation lazily so --help stays instant.
  */
-import { type Command, Option } from "commander";
-
-const collect = (value: string, previous: string[] | undefined): string[] => [
-  ...previous ?? [],
-  value,
-];
+import type { Command } from "commander";
+import { addDeviceOptions, addSteeringOptions, repeatable } from "./options.ts";
 
 /** Registers `debug` on the program. */
 export function register(program: Command): void {
-  program
+  const command = program
     .command("debug")
     .summary("Step through one answer token by token: top tokens of each model, deltas")
     .description(
@@ -27,14 +23,8 @@ export function register(program: Command): void {
     .option("--index <n>", "row of --dataset, 0-based (default 0)")
     .option("--data-dir <dir>", "folder holding <name>/test.jsonl for registry datasets")
     .option("--tokens <ids>", "the prompt as comma-separated token ids (no template applied)")
-    .option("--base-model <dir|Org/Name>", "the large base model (default: the demo trio)")
-    .option("--positive-model <dir|Org/Name>", "the small RL-tuned model")
-    .option("--negative-model <dir|Org/Name>", "the small model before RL")
-    .option("--alpha <number>", "weight of the positive − negative logit delta", "1.0")
-    .addOption(
-      new Option("--pair <POS:NEG:WEIGHT>", "another steering pair and its weight (repeatable)")
-        .argParser(collect),
-    )
+    .option("--base-model <dir|Org/Name>", "the large base model (default: the demo trio)");
+  addDeviceOptions(addSteeringOptions(command))
     .option("--temperature <number>", "sampling temperature (0 = greedy)", "1.0")
     .option("--top-p <number>", "nucleus sampling mass, in (0, 1]", "0.95")
     .option("--top-k <n>", "sample only among the k most likely tokens (0 = off)", "0")
@@ -45,15 +35,9 @@ export function register(program: Command): void {
       "abel, qwen-boxed, chat (the model's own), a string with {input}, or @file",
       "abel",
     )
-    .addOption(
-      new Option("--stop <text>", "a stop string, replacing the defaults (repeatable)")
-        .argParser(collect),
-    )
+    .addOption(repeatable("--stop <text>", "a stop string, replacing the defaults"))
     .option("--show <n>", "tokens in each top list", "5")
     .option("--trace <file.jsonl>", "write each step's full record as one JSON line")
-    .option("--tensor-parallel-size <n>", "GPUs to split the base model across", "1")
-    .option("--dtype <type>", "float32, bfloat16 or float16 (default: the checkpoint's)")
-    .option("--device <name>", "cpu, cuda, cuda:1, ... (default: cuda when available)")
     .option("--batch", "no TUI: run to the end and print a table (implied without a terminal)")
     .action(async (options, command: Command) => {
       const { debugCommand } = await import("./debug_action.ts");

@@ -4,7 +4,7 @@
  */
 import { UserError } from "../../engine/errors.ts";
 import type { PairOption } from "../../engine/runs/plan.ts";
-import { integer, number, parsePair } from "./run_options.ts";
+import { integer, number, parseDtype, parsePair, parseTokenIds } from "./options.ts";
 
 /** The options as commander hands them over. */
 export interface RawDebugOptions {
@@ -61,18 +61,12 @@ export interface DebugConfig {
   batch: boolean;
 }
 
-const DTYPES = ["float32", "bfloat16", "float16"];
-
 /** Parses and checks every option; `alphaGiven` says whether --alpha was typed. */
 export function parseDebugOptions(
   raw: RawDebugOptions,
   opts: { alphaGiven: boolean },
 ): DebugConfig {
-  if (raw.dtype !== undefined && !DTYPES.includes(raw.dtype)) {
-    throw new UserError(
-      `--dtype "${raw.dtype}" is not one of ${DTYPES.join(", ")}; pass one of them`,
-    );
-  }
+  const dtype = parseDtype(raw.dtype);
   if (raw.trace !== undefined && raw.trace.trim() === "") {
     throw new UserError("--trace is empty; pass a file path such as steps.jsonl");
   }
@@ -90,7 +84,7 @@ export function parseDebugOptions(
     show: integer("--show", raw.show, 1, 50),
     trace: raw.trace,
     tensorParallelSize: integer("--tensor-parallel-size", raw.tensorParallelSize, 1),
-    dtype: raw.dtype as DebugConfig["dtype"],
+    dtype,
     device: raw.device,
     batch: Boolean(raw.batch),
   };
@@ -115,13 +109,7 @@ function parsePrompt(raw: RawDebugOptions): DebugPrompt {
     const index = integer("--index", raw.index ?? "0", 0);
     return { kind: "dataset", dataset: raw.dataset, index, dataDir: raw.dataDir };
   }
-  const ids = raw.tokens!.split(",").map((part) => part.trim());
-  if (ids.some((id) => !/^\d+$/.test(id))) {
-    throw new UserError(
-      `--tokens "${raw.tokens}" is not a list of token ids; pass whole numbers such as 5,17,300`,
-    );
-  }
-  return { kind: "tokens", ids: ids.map(Number) };
+  return { kind: "tokens", ids: parseTokenIds("--tokens", raw.tokens) };
 }
 
 function parseModels(

@@ -9,7 +9,7 @@ import type { RastEngine } from "../../engine/events.ts";
 import { formatMetrics, Grader } from "../../engine/eval/mod.ts";
 import { planRun, type RunConfig } from "../../engine/runs/plan.ts";
 import { type RunSession, type RunSummary, startRun } from "../../engine/runs/session.ts";
-import { integer, number } from "./run_options.ts";
+import { integer, number } from "./options.ts";
 
 /** The options as commander hands them over. */
 export interface RawDemoOptions {

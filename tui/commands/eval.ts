@@ -1,10 +1,6 @@
 /** `rast eval`: grade a results folder. Declares options; the action loads engine/eval lazily. */
-import { type Command, Option } from "commander";
-
-const collect = (value: string, previous: string[] | undefined): string[] => [
-  ...previous ?? [],
-  value,
-];
+import type { Command } from "commander";
+import { repeatable } from "./options.ts";
 
 /** Registers `eval` on the program. */
 export function register(program: Command): void {
@@ -25,10 +21,7 @@ export function register(program: Command): void {
     .option("--timeout <seconds>", "time limit per answer comparison", "3")
     .option("--workers <n>", "worker threads for symbolic comparisons (default: CPUs)")
     .addOption(
-      new Option(
-        "--stop <text>",
-        "cut outputs at this string, replacing the defaults (repeatable)",
-      ).argParser(collect),
+      repeatable("--stop <text>", "cut outputs at this string, replacing the defaults"),
     )
     .option("--json", "print metrics.json instead of the table")
     .action(async (flags) => {

@@ -1,10 +1,6 @@
 /** `rast grade`: grade answers line by line. Declares options; the action loads engine/eval lazily. */
-import { type Command, Option } from "commander";
-
-const collect = (value: string, previous: string[] | undefined): string[] => [
-  ...previous ?? [],
-  value,
-];
+import type { Command } from "commander";
+import { repeatable } from "./options.ts";
 
 /** Registers `grade` on the program. */
 export function register(program: Command): void {
@@ -21,10 +17,7 @@ export function register(program: Command): void {
     .option("--timeout <seconds>", "time limit per answer comparison", "3")
     .option("--workers <n>", "worker threads for symbolic comparisons (default: CPUs)")
     .addOption(
-      new Option(
-        "--stop <text>",
-        "cut outputs at this string, replacing the defaults (repeatable)",
-      ).argParser(collect),
+      repeatable("--stop <text>", "cut outputs at this string, replacing the defaults"),
     )
     .action(async (flags) => {
       const { runGrade } = await import("../../engine/eval/cli.ts");

@@ -1,7 +1,6 @@
 /** Actions of `info`, `logits` and `generate`: thin wrappers over the engine. */
 import { UserError } from "../../engine/errors.ts";
-import { integer, number, parsePair } from "./run_options.ts";
-import type { PairSpec } from "../../engine/mod.ts";
+import { integer, number, parseDtype, parsePairs, parseTokenIds } from "./options.ts";
 
 interface ModelArgs {
   model?: string;
@@ -17,29 +16,12 @@ function modelArg(o: ModelArgs): string {
   return model;
 }
 
-function dtypeArg(dtype: string | undefined) {
-  if (dtype === undefined) return undefined;
-  if (dtype !== "float32" && dtype !== "bfloat16" && dtype !== "float16") {
-    throw new UserError(`--dtype "${dtype}" is not one of float32, bfloat16, float16; pass one`);
-  }
-  return dtype;
-}
-
-function tokensArg(text: string | undefined): number[] {
-  if (text === undefined) throw new UserError("--tokens is missing; pass ids such as 5,17,300");
-  const ids = text.split(",").map((s) => s.trim());
-  if (ids.length === 0 || ids.some((s) => !/^\d+$/.test(s))) {
-    throw new UserError(
-      `--tokens "${text}" is not a comma-separated list of ids; pass e.g. 5,17,300`,
-    );
-  }
-  return ids.map(Number);
-}
+const tokensArg = (text: string | undefined) => parseTokenIds("--tokens", text);
 
 async function loadOne(o: ModelArgs) {
   const { loadModel } = await import("../../engine/mod.ts");
   return loadModel(modelArg(o), {
-    dtype: dtypeArg(o.dtype),
+    dtype: parseDtype(o.dtype),
     device: o.device,
     tensorParallelSize: integer("--tensor-parallel-size", o.tensorParallelSize, 1),
   });
@@ -114,27 +96,9 @@ interface GenerateArgs extends ModelArgs {
   json?: boolean;
 }
 
-function pairsArg(o: GenerateArgs, alphaGiven: boolean): PairSpec[] {
-  const pairs: PairSpec[] = [];
-  if (o.positiveModel !== undefined || o.negativeModel !== undefined) {
-    if (!o.positiveModel || !o.negativeModel) {
-      throw new UserError("--positive-model and --negative-model go together; pass both");
-    }
-    pairs.push({
-      positive: o.positiveModel,
-      negative: o.negativeModel,
-      weight: number("--alpha", o.alpha),
-    });
-  } else if (alphaGiven) {
-    throw new UserError("--alpha needs --positive-model and --negative-model; pass them");
-  }
-  for (const spec of o.pair ?? []) pairs.push(parsePair(spec));
-  return pairs;
-}
-
 /** `rast generate`. */
 export async function generateCommand(o: GenerateArgs, alphaGiven: boolean): Promise<void> {
-  const pairs = pairsArg(o, alphaGiven);
+  const pairs = parsePairs(o, alphaGiven);
   if ((o.tokens === undefined) === (o.prompt === undefined)) {
     throw new UserError("Pass exactly one of --tokens and --prompt");
   }
@@ -150,7 +114,7 @@ export async function generateCommand(o: GenerateArgs, alphaGiven: boolean): Pro
   const engine = await openEngine({
     baseModel: modelArg(o),
     pairs,
-    dtype: dtypeArg(o.dtype),
+    dtype: parseDtype(o.dtype),
     device: o.device,
     tensorParallelSize: integer("--tensor-parallel-size", o.tensorParallelSize, 1),
     maxConcurrent: 1,

@@ -3,20 +3,13 @@
  * in model_actions.ts and load libtorch lazily).
  */
 import { type Command, Option } from "commander";
-
-const collect = (value: string, previous: string[] | undefined): string[] => [
-  ...previous ?? [],
-  value,
-];
+import { addDeviceOptions, addSteeringOptions } from "./options.ts";
 
 /** Options every model-loading command shares. */
 function modelOptions(command: Command): Command {
-  return command
+  return addDeviceOptions(command)
     .option("--model <dir|Org/Name>", "the (base) model: a folder, or a hub id in the HF cache")
-    .addOption(new Option("--base-model <dir|Org/Name>", "alias of --model").hideHelp())
-    .option("--dtype <type>", "float32, bfloat16 or float16 (default float32 on CPU)")
-    .option("--device <name>", "cpu or cuda:N (default: cuda:0 when built with CUDA)")
-    .option("--tensor-parallel-size <n>", "ranks to split the base model across", "1");
+    .addOption(new Option("--base-model <dir|Org/Name>", "alias of --model").hideHelp());
 }
 
 /** Registers info, logits and generate. */
@@ -43,18 +36,11 @@ export function register(program: Command): void {
       await logitsCommand(options);
     });
 
-  modelOptions(
+  addSteeringOptions(modelOptions(
     program.command("generate").description(
       "Decode one prompt with the KV cache, optionally RAST-steered, and print the result.",
     ),
-  )
-    .option("--positive-model <dir|Org/Name>", "the small RL-tuned model")
-    .option("--negative-model <dir|Org/Name>", "the small model before RL")
-    .option("--alpha <number>", "weight of the positive − negative logit delta", "1.0")
-    .addOption(
-      new Option("--pair <POS:NEG:WEIGHT>", "another steering pair and its weight (repeatable)")
-        .argParser(collect),
-    )
+  ))
     .option("--tokens <ids>", "prompt token ids, comma-separated")
     .option("--prompt <text>", "prompt text (needs a tokenizer.json in the base model folder)")
     .option("--max-new-tokens <n>", "tokens to generate", "64")

@@ -2,16 +2,12 @@
  * `rast run`: sample a dataset with RAST and write the authors' results layout. Declares options
  * only; the action imports the implementation lazily so --help stays instant.
  */
-import { type Command, Option } from "commander";
-
-const collect = (value: string, previous: string[] | undefined): string[] => [
-  ...previous ?? [],
-  value,
-];
+import type { Command } from "commander";
+import { addDeviceOptions, addSteeringOptions, repeatable } from "./options.ts";
 
 /** Registers `run` on the program. */
 export function register(program: Command): void {
-  program
+  const command = program
     .command("run")
     .description(
       "Answer each dataset question --num-runs times with RAST decoding, grade the answers, and " +
@@ -27,14 +23,8 @@ export function register(program: Command): void {
     .option(
       "--base-model <dir|Org/Name>",
       "the large base model: a folder, or a hub id in the HF cache",
-    )
-    .option("--positive-model <dir|Org/Name>", "the small RL-tuned model")
-    .option("--negative-model <dir|Org/Name>", "the small model before RL")
-    .option("--alpha <number>", "weight of the positive − negative logit delta", "1.0")
-    .addOption(
-      new Option("--pair <POS:NEG:WEIGHT>", "another steering pair and its weight (repeatable)")
-        .argParser(collect),
-    )
+    );
+  addDeviceOptions(addSteeringOptions(command))
     .option("--temperature <number>", "sampling temperature (0 = greedy)", "1.0")
     .option("--top-p <number>", "nucleus sampling mass, in (0, 1]", "0.95")
     .option("--max-tokens <n>", "most new tokens per answer", "16384")
@@ -45,13 +35,7 @@ export function register(program: Command): void {
       "abel, qwen-boxed, chat (the model's own), a string with {input}, or @file",
       "abel",
     )
-    .addOption(
-      new Option("--stop <text>", "a stop string, replacing the defaults (repeatable)")
-        .argParser(collect),
-    )
-    .option("--tensor-parallel-size <n>", "GPUs to split the base model across", "1")
-    .option("--dtype <type>", "float32, bfloat16 or float16 (default: the checkpoint's)")
-    .option("--device <name>", "cpu, cuda, cuda:1, ... (default: cuda when available)")
+    .addOption(repeatable("--stop <text>", "a stop string, replacing the defaults"))
     .option("--max-concurrent <n>", "most sequences decoded at once")
     .option("--limit <n>", "only the first n rows (of the --start/--end window)")
     .option("--start <n>", "first data row, 0-based (the run covers rows start..end-1)")
