@@ -44,7 +44,6 @@ export async function debugCommand(
     device: config.device,
     tensorParallelSize: config.tensorParallelSize,
     maxConcurrent: 1,
-    onNotice: (message) => console.error(`rast: ${message}`),
   });
   try {
     const ids = prompt.ids ?? engine.encode(prompt.text!);
