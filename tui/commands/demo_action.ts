@@ -5,11 +5,11 @@
  */
 import { fileURLToPath } from "node:url";
 import { ensureDemoTrio } from "../../engine/demo_models.ts";
-import type { RastEngine } from "../../engine/events.ts";
 import { formatMetrics, Grader } from "../../engine/eval/mod.ts";
 import { planRun, type RunConfig } from "../../engine/runs/plan.ts";
-import { type RunSession, type RunSummary, startRun } from "../../engine/runs/session.ts";
+import { type RunSummary, startRun } from "../../engine/runs/session.ts";
 import { integer, number } from "./options.ts";
+import { showHeadless, showInteractive } from "./run_modes.ts";
 
 /** The options as commander hands them over. */
 export interface RawDemoOptions {
@@ -70,9 +70,10 @@ export async function demoCommand(
     try {
       const session = await startRun(plan, grader);
       const interactive = !raw.batch && Deno.stdout.isTerminal() && Deno.stdin.isTerminal();
-      const failure = interactive
-        ? await runInteractive(session, engine, seconds * 1000)
-        : await runHeadless(session, engine, seconds * 1000);
+      const deadlineMs = seconds * 1000;
+      const { failure } = interactive
+        ? await showInteractive(session, engine, { deadlineMs, title: "demo (random weights)" })
+        : await showHeadless(session, engine, { deadlineMs });
       summary = await session.finish();
       if (failure) summary.errors.push(failure);
     } finally {
@@ -89,72 +90,5 @@ export async function demoCommand(
     }
   } finally {
     grader.close();
-  }
-}
-
-/** The live TUI; the deadline stops it as `q` does. Returns an error message, if any. */
-async function runInteractive(
-  session: RunSession,
-  engine: RastEngine,
-  ms: number,
-): Promise<string | undefined> {
-  const { startTui } = await import("../mod.ts");
-  const { dataset, config } = session.plan;
-  const tui = startTui({
-    events: session.events(engine),
-    totalSamples: session.total,
-    doneBefore: session.doneBefore,
-    samplesPerRequest: config.numRuns,
-    questions: new Map(dataset.rows.map((r) => [r.index, r.question])),
-    title: "demo (random weights)",
-    grade: async (event) => {
-      const verdict = await session.verdict(event.request, event.sample);
-      return verdict && { correct: verdict.correct, extracted: verdict.extracted || null };
-    },
-  });
-  const deadline = setTimeout(() => tui.quit(), ms);
-  try {
-    await tui.done;
-  } catch (err) {
-    return err instanceof Error ? err.message : String(err);
-  } finally {
-    clearTimeout(deadline);
-  }
-}
-
-/** Batch mode: a progress line on stderr until done, the deadline, Ctrl-C or SIGTERM. */
-async function runHeadless(
-  session: RunSession,
-  engine: RastEngine,
-  ms: number,
-): Promise<string | undefined> {
-  const { BatchReporter } = await import("../progress.ts");
-  const reporter = new BatchReporter({
-    totalSamples: session.total,
-    doneBefore: session.doneBefore,
-  });
-  session.onSample((record) =>
-    reporter.verdict({
-      request: record.row,
-      sample: record.sample,
-      correct: record.verdict.correct,
-      extracted: record.verdict.extracted || null,
-    })
-  );
-  const abort = new AbortController();
-  const stop = () => abort.abort();
-  const deadline = setTimeout(stop, ms);
-  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
-  for (const signal of signals) Deno.addSignalListener(signal, stop);
-  try {
-    for await (const event of session.events(engine, { signal: abort.signal })) {
-      reporter.event(event);
-    }
-  } catch (err) {
-    return err instanceof Error ? err.message : String(err);
-  } finally {
-    clearTimeout(deadline);
-    for (const signal of signals) Deno.removeSignalListener(signal, stop);
-    reporter.finish();
   }
 }

@@ -69,9 +69,7 @@ async function generate(plan: RunPlan, config: RunCommandConfig, grader: Grader)
     const session = await startRun(plan, grader);
     const encode = promptEncoder(plan, engine);
     const interactive = !config.batch && Deno.stdout.isTerminal() && Deno.stdin.isTerminal();
-    return interactive
-      ? await runInteractive(session, engine, encode)
-      : await runHeadless(session, engine, { json: config.json, encode });
+    return await show(session, engine, { interactive, json: config.json, encode });
   } finally {
     engine.close();
   }
@@ -101,75 +99,23 @@ async function loadOpenEngine(): Promise<OpenEngine> {
   return (module as { openEngine: OpenEngine }).openEngine;
 }
 
-/** Batch mode: progress on stderr, JSONL on stdout with --json; Ctrl-C / SIGTERM save and stop. */
-async function runHeadless(
+/** Shows the session (TUI or batch) and collects its summary. */
+async function show(
   session: RunSession,
   engine: RastEngine,
-  opts: { json: boolean; encode: Encode },
+  opts: { interactive: boolean; json: boolean; encode: Encode },
 ): Promise<Outcome> {
-  const { BatchReporter } = await import("../progress.ts");
-  const reporter = new BatchReporter({
-    totalSamples: session.total,
-    doneBefore: session.doneBefore,
-    json: opts.json,
-  });
-  session.onSample((record) =>
-    reporter.verdict({
-      request: record.row,
-      sample: record.sample,
-      correct: record.verdict.correct,
-      extracted: record.verdict.extracted || null,
-    })
-  );
-  const abort = new AbortController();
-  const stop = () => abort.abort();
-  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
-  for (const signal of signals) Deno.addSignalListener(signal, stop);
-  let failure: string | undefined;
-  try {
-    const events = session.events(engine, { signal: abort.signal, encode: opts.encode });
-    for await (const event of events) reporter.event(event);
-  } catch (err) {
-    failure = err instanceof Error ? err.message : String(err);
-  } finally {
-    for (const signal of signals) Deno.removeSignalListener(signal, stop);
-    reporter.finish();
-  }
-  const summary = await session.finish();
-  if (failure) summary.errors.push(failure);
-  return { summary, stoppedBy: abort.signal.aborted ? "signal" : undefined };
-}
-
-/** Interactive mode: the live TUI over the same stream; `q` stops it and the work so far is saved. */
-async function runInteractive(
-  session: RunSession,
-  engine: RastEngine,
-  encode: Encode,
-): Promise<Outcome> {
-  const { runTui } = await import("../mod.ts");
-  const { dataset, config, paths } = session.plan;
-  let failure: string | undefined;
-  let quit = false;
-  try {
-    const exit = await runTui({
-      events: session.events(engine, { encode }),
-      totalSamples: session.total,
-      doneBefore: session.doneBefore,
-      samplesPerRequest: config.numRuns,
-      questions: new Map(dataset.rows.map((r) => [r.index, r.question])),
+  const { showHeadless, showInteractive } = await import("./run_modes.ts");
+  const { dataset, paths } = session.plan;
+  const shown = opts.interactive
+    ? await showInteractive(session, engine, {
+      encode: opts.encode,
       title: `${dataset.name} · ${paths.dir}`,
-      grade: async (event) => {
-        const verdict = await session.verdict(event.request, event.sample);
-        return verdict && { correct: verdict.correct, extracted: verdict.extracted || null };
-      },
-    });
-    quit = exit.reason === "quit";
-  } catch (err) {
-    failure = err instanceof Error ? err.message : String(err);
-  }
+    })
+    : await showHeadless(session, engine, { json: opts.json, encode: opts.encode });
   const summary = await session.finish();
-  if (failure) summary.errors.push(failure);
-  return { summary, stoppedBy: quit ? "quit" : undefined };
+  if (shown.failure) summary.errors.push(shown.failure);
+  return { summary, stoppedBy: shown.stoppedBy === "deadline" ? undefined : shown.stoppedBy };
 }
 
 /**
