@@ -48,9 +48,20 @@ struct Rendezvous {
   c10::intrusive_ptr<c10d::Store> store = c10::make_intrusive<c10d::HashStore>();
 #endif
 #ifdef RAST_TP_GLOO
-  std::shared_ptr<::gloo::transport::Device> loopback;  // one TCP device for all CPU ranks
+  std::shared_ptr<::gloo::transport::Device> loopback;
 #endif
 };
+
+#ifdef RAST_TP_GLOO
+// One loopback TCP device (one event-loop thread) for every CPU rank of every model: with a
+// device per model, switching between split models (a RAST step runs three) woke more threads
+// and made each collective several times slower. Never freed, so exit never waits on it.
+std::shared_ptr<::gloo::transport::Device> loopback_device() {
+  static auto *device = new std::shared_ptr<::gloo::transport::Device>(
+      c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
+  return *device;
+}
+#endif
 
 #if defined(RAST_TP_GLOO) || defined(RAST_TP_NCCL)
 // The collectives of a concrete process group (ProcessGroupGloo and ProcessGroupNCCL share these
@@ -165,7 +176,7 @@ TensorParallel::TensorParallel(Model &root, int world, int threads_per_rank) {
   groups_.resize(world);
   Rendezvous rv;
 #ifdef RAST_TP_GLOO
-  if (!cuda) rv.loopback = c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1");
+  if (!cuda) rv.loopback = loopback_device();
 #endif
   try {
     for (int r = 0; r < world; r++)
