@@ -20,7 +20,8 @@ std::unique_ptr<rast_model> model_handle_load(const std::string &dir, const Load
     return handle;
   }
   // The ranks share the thread budget; on CUDA the threads only feed their GPUs.
-  const int total = o.threads > 0 ? o.threads : static_cast<int>(std::thread::hardware_concurrency());
+  const int total =
+      o.threads > 0 ? o.threads : static_cast<int>(std::thread::hardware_concurrency());
   handle->tp = std::make_unique<TensorParallel>(m, o.tensor_parallel, total / o.tensor_parallel);
   return handle;
 }
