@@ -262,11 +262,13 @@ async function killAndResume(
     );
     assert.equal(text, expected, `${name} equals the uninterrupted run's`);
   }
-  // The evaluator reads the files back and agrees with the run's own metrics.json.
+  // `./rast eval` reads the files back and agrees with the run's own metrics.json.
   const written = JSON.parse(Deno.readTextFileSync(join(dir, "metrics.json")));
-  const { evaluateResultsDir } = await import("../engine/eval/mod.ts");
-  const evaluated = await evaluateResultsDir("gsm8k", dir, { dataDir });
-  assert.deepEqual(JSON.parse(JSON.stringify(evaluated)), written);
+  const evaluated = await rast([
+    ...["eval", "--dataset", "gsm8k", "--res-dir", dir, "--data-dir", dataDir, "--json"],
+  ]);
+  assert.equal(evaluated.code, 0, evaluated.stderr);
+  assert.deepEqual(JSON.parse(evaluated.stdout), written);
   assert.equal(written.questions, opts.rows);
   assert.equal(written.samples, opts.runs);
 }
