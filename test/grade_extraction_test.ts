@@ -6,19 +6,9 @@
  * against a local transcription of that code. Part 1 of 2 (part 2: grade_outputs_test.ts).
  */
 import assert from "node:assert/strict";
-import { Grader } from "../engine/eval/mod.ts";
+import { type OutputCase, outputFailures } from "./grading_cases.ts";
 
-interface ExtractionCase {
-  note: string;
-  output: string;
-  gold: string;
-  dataset?: string;
-  /** The normalised prediction ("" when the output has no answer). */
-  extracted: string;
-  correct: boolean;
-}
-
-const CASES: ExtractionCase[] = [
+const CASES: OutputCase[] = [
   {
     note: "boxed with degrees",
     output:
@@ -251,17 +241,6 @@ const CASES: ExtractionCase[] = [
 ];
 
 Deno.test("extraction from realistic outputs matches the harness", async () => {
-  using grader = new Grader({ workers: 2 });
-  const failures: string[] = [];
-  for (const c of CASES) {
-    const v = await grader.grade(c.output, c.gold, c.dataset ?? "math500");
-    if (v.extracted !== c.extracted || v.correct !== c.correct) {
-      failures.push(
-        `${c.note}: expected ${JSON.stringify(c.extracted)} ${c.correct}, ` +
-          `got ${JSON.stringify(v.extracted)} ${v.correct} (gold ${JSON.stringify(v.gold)})`,
-      );
-    }
-  }
-  assert.deepEqual(failures, []);
+  assert.deepEqual(await outputFailures(CASES), []);
   assert.ok(CASES.length >= 20);
 });

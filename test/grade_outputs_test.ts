@@ -7,18 +7,9 @@
  */
 import assert from "node:assert/strict";
 import { Grader } from "../engine/eval/mod.ts";
+import { type OutputCase, outputFailures } from "./grading_cases.ts";
 
-interface ExtractionCase {
-  note: string;
-  output: string;
-  gold: string;
-  dataset?: string;
-  /** The normalised prediction ("" when the output has no answer). */
-  extracted: string;
-  correct: boolean;
-}
-
-const CASES: ExtractionCase[] = [
+const CASES: OutputCase[] = [
   {
     note: "x = prefix dropped",
     output: "Solving $2x + 1 = 11$ gives $\\boxed{x = 5}$.",
@@ -213,18 +204,7 @@ const CASES: ExtractionCase[] = [
 ];
 
 Deno.test("extraction from realistic outputs matches the harness (part 2)", async () => {
-  using grader = new Grader({ workers: 2 });
-  const failures: string[] = [];
-  for (const c of CASES) {
-    const v = await grader.grade(c.output, c.gold, c.dataset ?? "math500");
-    if (v.extracted !== c.extracted || v.correct !== c.correct) {
-      failures.push(
-        `${c.note}: expected ${JSON.stringify(c.extracted)} ${c.correct}, ` +
-          `got ${JSON.stringify(v.extracted)} ${v.correct} (gold ${JSON.stringify(v.gold)})`,
-      );
-    }
-  }
-  assert.deepEqual(failures, []);
+  assert.deepEqual(await outputFailures(CASES), []);
   assert.ok(CASES.length >= 20);
 });
 

@@ -8,11 +8,9 @@
  * mathematics. The dataset is math500 unless a fifth field names it.
  */
 import assert from "node:assert/strict";
-import { Grader } from "../engine/eval/mod.ts";
+import { type VerdictCase, verdictFailures } from "./grading_cases.ts";
 
-type Case = [gold: string, pred: string, correct: boolean, note: string, dataset?: string];
-
-const CASES: Case[] = [
+const CASES: VerdictCase[] = [
   ["\\text{Evelyn}", "Evelyn", true, "text answer vs bare word"],
   ["\\text{Monday}", "monday", true, "case-insensitive text"],
   ["\\text{yes}", "no", false, "different words"],
@@ -203,18 +201,6 @@ const CASES: Case[] = [
 ];
 
 Deno.test("grading corpus: structures, equations, text, choices, expressions, dataset rules", async () => {
-  using grader = new Grader({ workers: 2 });
-  const failures: string[] = [];
-  for (const [gold, pred, correct, note, dataset = "math500"] of CASES) {
-    const v = await grader.gradePred(pred, gold, dataset);
-    if (v.correct !== correct || v.timeout) {
-      failures.push(
-        `${note}: gold ${JSON.stringify(gold)} pred ${JSON.stringify(pred)} ` +
-          `expected ${correct}, got ${v.correct}${v.timeout ? " (timeout)" : ""} ` +
-          `[${JSON.stringify(v.extracted)} vs ${JSON.stringify(v.gold)}]`,
-      );
-    }
-  }
-  assert.deepEqual(failures, []);
+  assert.deepEqual(await verdictFailures(CASES), []);
   assert.ok(CASES.length >= 147);
 });
