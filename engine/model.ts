@@ -10,9 +10,10 @@ export type Dtype = "float32" | "bfloat16" | "float16";
 
 /** How to load a model. */
 export interface LoadOptions {
-  /** Compute dtype (weights are converted once at load). Default float32. */
+  /** Compute dtype (weights are converted once at load). Default: float32 on CPU, the
+   * checkpoint's own on a GPU. */
   dtype?: Dtype;
-  /** "cpu" (default) or "cuda:N". */
+  /** "cpu" or "cuda:N". Default: cuda:0 when the shim was built with CUDA, else cpu. */
   device?: string;
   /** CPU threads for libtorch (default: one per core). */
   threads?: number;

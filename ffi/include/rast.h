@@ -48,7 +48,8 @@ int32_t rast_runtime_info(char *buf, int64_t cap, int64_t *len);
 
 /* Loads a Hugging Face model folder (config.json + model.safetensors or a sharded index).
  * options_json (may be NULL): {"dtype":"float32"|"bfloat16"|"float16", "device":"cpu"|"cuda:0",
- * "threads":N, "tensorParallel":N}.
+ * "threads":N, "tensorParallel":N}. Defaults: device cuda:0 in a CUDA build, else cpu; dtype
+ * float32 on CPU, the checkpoint's own (torch_dtype, bf16 if unsaid) on a GPU.
  * tensorParallel N > 1 splits the model Megatron-style across N ranks, threads of this process
  * joined by c10d (NCCL on CUDA: GPUs device..device+N-1; Gloo on CPU: the ranks share "threads").
  * Each rank reads only its slices of the checkpoint. The handle behaves as one model: every call

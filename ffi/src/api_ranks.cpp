@@ -11,9 +11,9 @@ std::unique_ptr<rast_model> model_handle_load(const std::string &dir, const Load
   auto handle = std::make_unique<rast_model>();
   Model &m = handle->model;
   m.dir = dir;
-  m.dtype = o.dtype;
   m.device = o.device;
   m.cfg = config_load(m.dir);
+  m.dtype = o.dtype_given ? o.dtype : default_dtype(m.device, m.cfg.disk_dtype);
   if (o.tensor_parallel <= 1) {
     set_threads(o.threads);
     weights_load(m);

@@ -69,8 +69,16 @@ void write_text(const std::string &text, char *buf, int64_t cap, int64_t *len) {
   }
 }
 
+at::ScalarType default_dtype(const at::Device &device, const std::string &disk_dtype) {
+  if (!device.is_cuda()) return at::kFloat;
+  if (disk_dtype == "float16") return at::kHalf;
+  if (disk_dtype == "float32") return at::kFloat;
+  return at::kBFloat16;  // bfloat16, and checkpoints that do not say
+}
+
 LoadOptions parse_load_options(const char *options_json) {
   LoadOptions o;
+  if (at::hasCUDA()) o.device = at::Device(at::kCUDA, 0);
   if (!options_json || !*options_json) return o;
   Json j;
   try {
@@ -78,22 +86,28 @@ LoadOptions parse_load_options(const char *options_json) {
   } catch (const std::exception &e) {
     fail(RAST_E_INVALID_ARGUMENT, std::string("Load options are not valid JSON: ") + e.what());
   }
-  std::string dtype = json_string_or(j, "dtype", "float32");
-  if (dtype == "float32") o.dtype = at::kFloat;
-  else if (dtype == "bfloat16") o.dtype = at::kBFloat16;
-  else if (dtype == "float16") o.dtype = at::kHalf;
-  else
-    fail(RAST_E_INVALID_ARGUMENT,
-         "dtype \"" + dtype + "\" is not one of float32, bfloat16, float16");
-  std::string device = json_string_or(j, "device", "cpu");
-  try {
-    o.device = at::Device(device);
-  } catch (const std::exception &) {
-    fail(RAST_E_INVALID_ARGUMENT, "device \"" + device + "\" is not a device name like cpu or cuda:0");
+  if (!j["dtype"].is_null()) {
+    std::string dtype = json_string_or(j, "dtype", "float32");
+    o.dtype_given = true;
+    if (dtype == "float32") o.dtype = at::kFloat;
+    else if (dtype == "bfloat16") o.dtype = at::kBFloat16;
+    else if (dtype == "float16") o.dtype = at::kHalf;
+    else
+      fail(RAST_E_INVALID_ARGUMENT,
+           "dtype \"" + dtype + "\" is not one of float32, bfloat16, float16");
   }
-  if (o.device.is_cuda() && !at::hasCUDA())
-    fail(RAST_E_UNSUPPORTED, "device \"" + device + "\" asked for, but this build of the shim "
-                             "has no CUDA; build against a CUDA libtorch (set LIBTORCH)");
+  if (!j["device"].is_null()) {
+    std::string device = json_string_or(j, "device", "cpu");
+    try {
+      o.device = at::Device(device);
+    } catch (const std::exception &) {
+      fail(RAST_E_INVALID_ARGUMENT,
+           "device \"" + device + "\" is not a device name like cpu or cuda:0");
+    }
+    if (o.device.is_cuda() && !at::hasCUDA())
+      fail(RAST_E_UNSUPPORTED, "device \"" + device + "\" asked for, but this build of the shim "
+                               "has no CUDA; build against a CUDA libtorch (set LIBTORCH)");
+  }
   o.threads = static_cast<int32_t>(json_int_or(j, "threads", 0));
   const Json &tp = j["tensorParallel"];  // the key engine/model.ts LoadOptions sends
   if (!tp.is_null()) {

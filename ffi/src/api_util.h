@@ -31,12 +31,15 @@ int32_t guarded(const std::function<void()> &body);
 void write_text(const std::string &text, char *buf, int64_t cap, int64_t *len);
 
 struct LoadOptions {
+  bool dtype_given = false;  // else float32 on CPU, the checkpoint's dtype on a GPU
   at::ScalarType dtype = at::kFloat;
-  at::Device device = at::kCPU;
+  at::Device device = at::kCPU;  // default: cuda:0 when the build has CUDA and a GPU
   int32_t threads = 0;  // 0: one per core (with tensor parallelism: shared by the ranks)
   int32_t tensor_parallel = 1;  // ranks the model is split across
 };
 LoadOptions parse_load_options(const char *options_json);
+// The compute dtype when none was asked for: float32 on CPU, the checkpoint's on a GPU.
+at::ScalarType default_dtype(const at::Device &device, const std::string &disk_dtype);
 void set_threads(int32_t threads);
 
 std::string runtime_info_json();

@@ -30,8 +30,11 @@ export function addSteeringOptions(command: Command): Command {
 export function addDeviceOptions(command: Command): Command {
   return command
     .option("--tensor-parallel-size <n>", "GPUs (ranks) to split the base model across", "1")
-    .option("--dtype <type>", "float32, bfloat16 or float16 (default: float32 on CPU)")
-    .option("--device <name>", "cpu or cuda:N (default: cpu)");
+    .option(
+      "--dtype <type>",
+      "float32, bfloat16 or float16 (default: float32 on CPU, the checkpoint's on a GPU)",
+    )
+    .option("--device <name>", "cpu or cuda:N (default: cuda:0 in a CUDA build, else cpu)");
 }
 
 /** The raw steering options as commander hands them over. */
