@@ -25,6 +25,9 @@ export interface EngineOptions {
   baseModel: string;
   pairs: PairSpec[];
   tensorParallelSize?: number;
+  /** Small models as one whole copy on the base's first device (default, faster), or split
+   * across the ranks like the base. */
+  smallModels?: "whole" | "sharded";
   dtype?: Dtype;
   device?: string;
   /** Sequences decoded at once (default 32). */
@@ -84,7 +87,8 @@ export async function openEngine(options: EngineOptions): Promise<OpenedEngine> 
       const get = async (arg: string) => {
         let m = cache.get(arg);
         if (!m) {
-          m = await loadModel(arg, options, 1);
+          const split = options.smallModels === "sharded" ? options.tensorParallelSize : 1;
+          m = await loadModel(arg, options, split ?? 1);
           loaded.push(m);
           cache.set(arg, m);
         }

@@ -87,3 +87,32 @@ Deno.test("bad debug-command input exits non-zero with one line", async () => {
     assert.match(run.stderr, /^rast: /);
   }
 });
+
+Deno.test("rast generate splits the base (and optionally the small models) across ranks", async () => {
+  const ref = await readSafetensors(join(FIXTURES_DIR, "reference.safetensors"));
+  const expected = Array.from(
+    ref.get("prompt0.rast_alpha1.0.greedy")!.data as BigInt64Array,
+    Number,
+  );
+  for (const smallModels of ["whole", "sharded"]) {
+    const run = await rast(
+      ...["generate", "--model", fixture("base"), "--positive-model", fixture("pos")],
+      ...["--negative-model", fixture("neg"), "--tokens", PROMPT0, "--max-new-tokens", "24"],
+      ...["--temperature", "0", "--tensor-parallel-size", "2", "--small-models", smallModels],
+      "--json",
+    );
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(JSON.parse(run.stdout), { tokens: expected }, smallModels);
+  }
+  const bad = await rast(
+    "generate",
+    "--model",
+    fixture("base"),
+    "--tokens",
+    "1",
+    "--small-models",
+    "half",
+  );
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--small-models "half" is not whole or sharded/);
+});

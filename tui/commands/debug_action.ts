@@ -43,6 +43,7 @@ export async function debugCommand(
     dtype: config.dtype,
     device: config.device,
     tensorParallelSize: config.tensorParallelSize,
+    smallModels: config.smallModels,
     maxConcurrent: 1,
   });
   try {

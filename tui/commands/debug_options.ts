@@ -4,7 +4,14 @@
  */
 import { UserError } from "../../engine/errors.ts";
 import type { PairOption } from "../../engine/runs/plan.ts";
-import { integer, number, parseDtype, parsePair, parseTokenIds } from "./options.ts";
+import {
+  integer,
+  number,
+  parseDtype,
+  parsePair,
+  parseSmallModels,
+  parseTokenIds,
+} from "./options.ts";
 
 /** The options as commander hands them over. */
 export interface RawDebugOptions {
@@ -28,6 +35,7 @@ export interface RawDebugOptions {
   show: string;
   trace?: string;
   tensorParallelSize: string;
+  smallModels?: string;
   dtype?: string;
   device?: string;
   batch?: boolean;
@@ -56,6 +64,7 @@ export interface DebugConfig {
   show: number;
   trace?: string;
   tensorParallelSize: number;
+  smallModels: "whole" | "sharded";
   dtype?: "float32" | "bfloat16" | "float16";
   device?: string;
   batch: boolean;
@@ -84,6 +93,7 @@ export function parseDebugOptions(
     show: integer("--show", raw.show, 1, 50),
     trace: raw.trace,
     tensorParallelSize: integer("--tensor-parallel-size", raw.tensorParallelSize, 1),
+    smallModels: parseSmallModels(raw.smallModels),
     dtype,
     device: raw.device,
     batch: Boolean(raw.batch),

@@ -1,6 +1,13 @@
 /** Actions of `info`, `logits` and `generate`: thin wrappers over the engine. */
 import { UserError } from "../../engine/errors.ts";
-import { integer, number, parseDtype, parsePairs, parseTokenIds } from "./options.ts";
+import {
+  integer,
+  number,
+  parseDtype,
+  parsePairs,
+  parseSmallModels,
+  parseTokenIds,
+} from "./options.ts";
 
 interface ModelArgs {
   model?: string;
@@ -86,6 +93,7 @@ interface GenerateArgs extends ModelArgs {
   negativeModel?: string;
   alpha: string;
   pair?: string[];
+  smallModels?: string;
   tokens?: string;
   prompt?: string;
   maxNewTokens: string;
@@ -117,6 +125,7 @@ export async function generateCommand(o: GenerateArgs, alphaGiven: boolean): Pro
     dtype: parseDtype(o.dtype),
     device: o.device,
     tensorParallelSize: integer("--tensor-parallel-size", o.tensorParallelSize, 1),
+    smallModels: parseSmallModels(o.smallModels),
     maxConcurrent: 1,
     onNotice: (message) => console.error(`rast: ${message}`),
   });

@@ -23,7 +23,18 @@ export function addSteeringOptions(command: Command): Command {
     .option("--positive-model <dir|Org/Name>", "the small RL-tuned model")
     .option("--negative-model <dir|Org/Name>", "the small model before RL")
     .option("--alpha <number>", "weight of the positive − negative logit delta", "1.0")
-    .addOption(repeatable("--pair <POS:NEG:WEIGHT>", "another steering pair and its weight"));
+    .addOption(repeatable("--pair <POS:NEG:WEIGHT>", "another steering pair and its weight"))
+    .option(
+      "--small-models <whole|sharded>",
+      "with --tensor-parallel-size: small models whole on the first device (faster), or split",
+      "whole",
+    );
+}
+
+/** --small-models, checked. */
+export function parseSmallModels(text: string | undefined): "whole" | "sharded" {
+  if (text === undefined || text === "whole" || text === "sharded") return text ?? "whole";
+  throw new UserError(`--small-models "${text}" is not whole or sharded; pass one of them`);
 }
 
 /** --tensor-parallel-size, --dtype, --device. */
@@ -39,6 +50,7 @@ export function addDeviceOptions(command: Command): Command {
 
 /** The raw steering options as commander hands them over. */
 export interface RawSteering {
+  smallModels?: string;
   positiveModel?: string;
   negativeModel?: string;
   alpha: string;

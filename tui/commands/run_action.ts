@@ -16,6 +16,7 @@ export type OpenEngine = (opts: {
   baseModel: string;
   pairs: { positive: string; negative: string; weight: number }[];
   tensorParallelSize?: number;
+  smallModels?: "whole" | "sharded";
   dtype?: "float32" | "bfloat16" | "float16";
   device?: string;
   maxConcurrent?: number;
@@ -60,6 +61,7 @@ async function generate(plan: RunPlan, config: RunCommandConfig, grader: Grader)
       weight: p.weight,
     })),
     tensorParallelSize: config.tensorParallelSize,
+    smallModels: config.smallModels,
     dtype: config.dtype,
     device: config.device,
     maxConcurrent: config.maxConcurrent,

@@ -4,7 +4,14 @@
  */
 import { UserError } from "../../engine/errors.ts";
 import type { RunConfig } from "../../engine/runs/plan.ts";
-import { integer, number, optionalInteger, parseDtype, parsePairs } from "./options.ts";
+import {
+  integer,
+  number,
+  optionalInteger,
+  parseDtype,
+  parsePairs,
+  parseSmallModels,
+} from "./options.ts";
 
 /** The options as commander hands them over (strings, flags, repeatable lists). */
 export interface RawRunOptions {
@@ -23,6 +30,7 @@ export interface RawRunOptions {
   promptTemplate: string;
   stop?: string[];
   tensorParallelSize: string;
+  smallModels?: string;
   dtype?: string;
   device?: string;
   maxConcurrent?: string;
@@ -40,6 +48,7 @@ export interface RunCommandConfig extends RunConfig {
   batch: boolean;
   /** JSONL events on stdout. */
   json: boolean;
+  smallModels: "whole" | "sharded";
 }
 
 /** Parses and checks every option; `alphaGiven` says whether --alpha was typed (not defaulted). */
@@ -78,6 +87,7 @@ export function parseRunOptions(
     command: opts.command,
     batch: Boolean(raw.batch || raw.json),
     json: Boolean(raw.json),
+    smallModels: parseSmallModels(raw.smallModels),
   };
   if (config.start !== undefined && config.end !== undefined && config.end <= config.start) {
     throw new UserError(
