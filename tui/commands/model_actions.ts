@@ -97,6 +97,7 @@ interface GenerateArgs extends ModelArgs {
   tokens?: string;
   prompt?: string;
   maxNewTokens: string;
+  maxTokens?: string;
   temperature: string;
   topP: string;
   topK: string;
@@ -111,7 +112,9 @@ export async function generateCommand(o: GenerateArgs, alphaGiven: boolean): Pro
     throw new UserError("Pass exactly one of --tokens and --prompt");
   }
   const options = {
-    maxNewTokens: integer("--max-new-tokens", o.maxNewTokens, 1),
+    maxNewTokens: o.maxTokens !== undefined
+      ? integer("--max-tokens", o.maxTokens, 1)
+      : integer("--max-new-tokens", o.maxNewTokens, 1),
     temperature: number("--temperature", o.temperature, { min: 0 }),
     topP: number("--top-p", o.topP, { above: 0, max: 1 }),
     topK: integer("--top-k", o.topK, 0),

@@ -44,6 +44,7 @@ export function register(program: Command): void {
     .option("--tokens <ids>", "prompt token ids, comma-separated")
     .option("--prompt <text>", "prompt text (needs a tokenizer.json in the base model folder)")
     .option("--max-new-tokens <n>", "tokens to generate", "64")
+    .addOption(new Option("--max-tokens <n>", "alias of --max-new-tokens (as in run)").hideHelp())
     .option("--temperature <number>", "sampling temperature (0 = greedy)", "0")
     .option("--top-p <number>", "nucleus sampling mass, in (0, 1]", "1.0")
     .option("--top-k <n>", "keep only the k most likely tokens (0 = off)", "0")
