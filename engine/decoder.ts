@@ -170,7 +170,8 @@ export class RastDecoder implements RastEngine {
             promptTokens: sequence.promptLength,
           };
         }
-        const batch = [...scheduler.active];
+        // In slot order: a batch on consecutive slots attends on the cache in place.
+        const batch = [...scheduler.active].sort((a, b) => a.slot - b.slot);
         if (batch.length === 0) continue;
         const n = batch.length;
         const tokens = new Int32Array(n);

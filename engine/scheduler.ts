@@ -114,6 +114,8 @@ export class Scheduler {
   finish(sequence: Sequence): void {
     const i = this.active.indexOf(sequence);
     if (i >= 0) this.active.splice(i, 1);
+    // Kept in descending order so pop() hands out the lowest slot: active slots stay compact.
     this.#free.push(sequence.slot);
+    this.#free.sort((a, b) => b - a);
   }
 }

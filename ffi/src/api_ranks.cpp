@@ -31,8 +31,8 @@ static StepInput step_input_on(const StepInput &in, const at::Device &device) {
   if (in.tokens.device() == device) return in;
   StepInput out = in;
   for (at::Tensor *t : {&out.tokens, &out.positions, &out.slots, &out.valid, &out.valid_slot,
-                        &out.valid_pos, &out.rows})
-    *t = t->to(device);
+                        &out.valid_pos, &out.rows, &out.attn_rows, &out.attn_positions})
+    if (t->defined()) *t = t->to(device);
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <mutex>
@@ -226,6 +227,28 @@ StepInput make_step_input(const Model &m, const int32_t *tokens, const int32_t *
   in.valid_pos = dev(vpos, {static_cast<int64_t>(vpos.size())});
   in.rows = dev(rows, {static_cast<int64_t>(rows.size())});
   in.kv_len = kv_len;
+  // Slots within a run at most twice the batch: attend on a view of the cache, no copy.
+  const int64_t lo = *std::min_element(slot.begin(), slot.end());
+  const int64_t span = *std::max_element(slot.begin(), slot.end()) - lo + 1;
+  if (span > 2 * B) {
+    in.attn_positions = in.positions;
+    return in;
+  }
+  in.attn_lo = lo;
+  bool in_order = span == B;
+  for (int64_t b = 0; b < B && in_order; b++) in_order = slot[b] == lo + b;
+  if (in_order) {
+    in.attn_positions = in.positions;
+    return in;
+  }
+  // Idle rows see every position (finite scores; their outputs are dropped).
+  std::vector<int64_t> attn_pos(span * T, kv_len - 1), attn_rows(B);
+  for (int64_t b = 0; b < B; b++) {
+    attn_rows[b] = slot[b] - lo;
+    std::copy(pos.begin() + b * T, pos.begin() + (b + 1) * T, attn_pos.begin() + attn_rows[b] * T);
+  }
+  in.attn_rows = dev(attn_rows, {B});
+  in.attn_positions = dev(attn_pos, {span, T});
   return in;
 }
 

@@ -50,18 +50,24 @@ at::Tensor attention(Model &m, size_t layer, const at::Tensor &h, const StepInpu
   at::Tensor &kc = m.cache.k[layer], &vc = m.cache.v[layer];
   kc.index_put_({in.valid_slot, Slice(), in.valid_pos}, k.reshape({B * T, hkv, D}).index_select(0, in.valid));
   vc.index_put_({in.valid_slot, Slice(), in.valid_pos}, v.reshape({B * T, hkv, D}).index_select(0, in.valid));
-  // keys, values: [B, hkv, L, D] for this batch's slots, L = in.kv_len.
-  at::Tensor keys = kc.index_select(0, in.slots).narrow(2, 0, in.kv_len);
-  at::Tensor values = vc.index_select(0, in.slots).narrow(2, 0, in.kv_len);
+  // keys, values: [A, hkv, L, D], L = in.kv_len: a view of A consecutive cache rows, or the
+  // batch's own rows gathered (A = B).
+  const int64_t A = in.attn_positions.size(0), Lk = in.kv_len;
+  at::Tensor keys = in.attn_lo >= 0 ? kc.narrow(0, in.attn_lo, A).narrow(2, 0, Lk)
+                                    : kc.narrow(2, 0, Lk).index_select(0, in.slots);
+  at::Tensor values = in.attn_lo >= 0 ? vc.narrow(0, in.attn_lo, A).narrow(2, 0, Lk)
+                                      : vc.narrow(2, 0, Lk).index_select(0, in.slots);
 
   // Query heads h*group .. h*group+group-1 share KV head h (HF's repeat_kv order).
-  // qg: [B, hkv, group*T, D]
+  // qg: [B, hkv, group*T, D], then [A, ...] with idle rows zero when scattered.
   at::Tensor qg = q.view({B, T, hkv, group, D}).permute({0, 2, 3, 1, 4}).reshape({B, hkv, group * T, D});
+  if (in.attn_rows.defined()) qg = at::zeros({A, hkv, group * T, D}, qg.options()).index_copy_(0, in.attn_rows, qg);
   at::Tensor scores = at::matmul(qg, keys.transpose(-1, -2)) / std::sqrt(static_cast<double>(D));
-  // scores: [B, hkv, group, T, L] + mask [B, 1, 1, T, L], softmax in float32 as HF's eager path.
-  scores = scores.view({B, hkv, group, T, in.kv_len}).to(at::kFloat) + mask;
+  // scores: [A, hkv, group, T, L] + mask [A, 1, 1, T, L], softmax in float32 as HF's eager path.
+  scores = scores.view({A, hkv, group, T, Lk}).to(at::kFloat) + mask;
   at::Tensor probs = at::softmax(scores, -1).to(h.scalar_type());
-  at::Tensor ctx = at::matmul(probs.view({B, hkv, group * T, in.kv_len}), values);
+  at::Tensor ctx = at::matmul(probs.view({A, hkv, group * T, Lk}), values);  // [A, hkv, gT, D]
+  if (in.attn_rows.defined()) ctx = ctx.index_select(0, in.attn_rows);
   // ctx: [B, hkv, group, T, D] -> [B, T, hq * D]
   ctx = ctx.view({B, hkv, group, T, D}).permute({0, 3, 1, 2, 4}).reshape({B, T, hq * D});
   at::Tensor out = linear(ctx, L.wo, L.bo);  // this rank's partial sum: [B, T, H]
@@ -100,12 +106,13 @@ at::Tensor model_forward(Model &m, const StepInput &in) {
   // cos, sin: [B, T, 1, D] gathered at each token's position.
   at::Tensor cos = m.cache.rope_cos.index({in.positions}).unsqueeze(2).to(m.dtype);
   at::Tensor sin = m.cache.rope_sin.index({in.positions}).unsqueeze(2).to(m.dtype);
-  // A query at position p sees cache positions 0..p of its own slot: mask [B, 1, 1, T, L].
-  at::Tensor key_pos = at::arange(in.kv_len, in.positions.options());
-  at::Tensor allowed = key_pos.view({1, 1, -1}) <= in.positions.unsqueeze(-1);
+  // A query at position p sees cache positions 0..p of its own slot: mask [A, 1, 1, T, L].
+  const int64_t A = in.attn_positions.size(0);
+  at::Tensor key_pos = at::arange(in.kv_len, in.attn_positions.options());
+  at::Tensor allowed = key_pos.view({1, 1, -1}) <= in.attn_positions.unsqueeze(-1);
   at::Tensor mask = at::zeros(allowed.sizes(), at::TensorOptions().dtype(at::kFloat).device(m.device))
                         .masked_fill(allowed.logical_not(), -INFINITY)
-                        .view({B, 1, 1, T, in.kv_len});
+                        .view({A, 1, 1, T, in.kv_len});
 
   for (size_t l = 0; l < m.w.layers.size(); l++) {
     const LayerWeights &L = m.w.layers[l];

@@ -81,6 +81,13 @@ struct StepInput {
   at::Tensor valid_slot, valid_pos;  // [N] int64, where each real token's K/V goes
   at::Tensor rows;       // [R] int64, flat indices whose logits are wanted
   int64_t kv_len = 0;    // attend over cache positions [0, kv_len)
+  // Attention reads the cache without copying it when the batch's slots lie in a short run
+  // [attn_lo, attn_lo + A): it works on those A cache rows as a view, with this batch's queries
+  // scattered to rows attn_rows (undefined: rows are the batch itself, in order). Otherwise
+  // (attn_lo -1) the batch's slots are gathered, positions [0, kv_len) only.
+  int64_t attn_lo = -1;
+  at::Tensor attn_rows;       // [B] int64, slot - attn_lo
+  at::Tensor attn_positions;  // [A, T] int64: positions per attention row (idle rows: see all)
 };
 
 // model.cpp: the forward pass; returns logits [R, V] in float32 (full vocab on every rank).
