@@ -123,6 +123,8 @@ Deno.test("bad input exits 2 with one line and creates nothing", async (t) => {
     ["model without config.json", ["--negative-model", dataDir], /has no config\.json/],
     ["start past the end", ["--start", "4"], /--start 4 is past/],
     ["end before start", ["--start", "2", "--end", "1"], /--end 1 is not after --start 2/],
+    ["kv memory zero", ["--kv-memory", "0"], /--kv-memory 0 must be above 0/],
+    ["small models bad", ["--small-models", "half"], /--small-models "half" is not whole/],
   ];
   for (const [name, extra, pattern] of cases) {
     await t.step(name, async () => {

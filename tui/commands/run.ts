@@ -36,7 +36,8 @@ export function register(program: Command): void {
       "abel",
     )
     .addOption(repeatable("--stop <text>", "a stop string, replacing the defaults"))
-    .option("--max-concurrent <n>", "most sequences decoded at once")
+    .option("--max-concurrent <n>", "most sequences decoded at once (default 32)")
+    .option("--kv-memory <GiB>", "most memory the KV caches of all models may take")
     .option("--limit <n>", "only the first n rows (of the --start/--end window)")
     .option("--start <n>", "first data row, 0-based (the run covers rows start..end-1)")
     .option("--end <n>", "the row after the last one")

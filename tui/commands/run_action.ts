@@ -20,6 +20,7 @@ export type OpenEngine = (opts: {
   dtype?: "float32" | "bfloat16" | "float16";
   device?: string;
   maxConcurrent?: number;
+  kvMemoryBytes?: number;
   onNotice?: (message: string) => void;
 }) => Promise<RastEngine>;
 
@@ -65,6 +66,7 @@ async function generate(plan: RunPlan, config: RunCommandConfig, grader: Grader)
     dtype: config.dtype,
     device: config.device,
     maxConcurrent: config.maxConcurrent,
+    kvMemoryBytes: config.kvMemoryBytes,
     onNotice: (message) => console.error(`rast: ${message}`),
   });
   try {

@@ -34,6 +34,7 @@ export interface RawRunOptions {
   dtype?: string;
   device?: string;
   maxConcurrent?: string;
+  kvMemory?: string;
   limit?: string;
   start?: string;
   end?: string;
@@ -49,6 +50,8 @@ export interface RunCommandConfig extends RunConfig {
   /** JSONL events on stdout. */
   json: boolean;
   smallModels: "whole" | "sharded";
+  /** Bytes the KV caches may take (--kv-memory GiB). */
+  kvMemoryBytes?: number;
 }
 
 /** Parses and checks every option; `alphaGiven` says whether --alpha was typed (not defaulted). */
@@ -88,6 +91,9 @@ export function parseRunOptions(
     batch: Boolean(raw.batch || raw.json),
     json: Boolean(raw.json),
     smallModels: parseSmallModels(raw.smallModels),
+    kvMemoryBytes: raw.kvMemory === undefined
+      ? undefined
+      : Math.floor(number("--kv-memory", raw.kvMemory, { above: 0 }) * 2 ** 30),
   };
   if (config.start !== undefined && config.end !== undefined && config.end <= config.start) {
     throw new UserError(
