@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { UserError } from "../engine/errors.ts";
-import { Grader } from "../engine/eval/mod.ts";
+import { evaluateResultsDir, Grader } from "../engine/eval/mod.ts";
 import { planRun, type RunConfig } from "../engine/runs/plan.ts";
 import { type RunSession, startRun } from "../engine/runs/session.ts";
 import { fakeAnswerText, FakeRunEngine } from "./fake_run_engine.ts";
@@ -287,6 +287,11 @@ Deno.test("a --start/--end window writes only its rows, in order, and records th
     assert.deepEqual(lines.map((l) => l.question), ROWS.slice(2, 5).map((r) => r.question));
     const runJson = JSON.parse(Deno.readTextFileSync(join(runDir(out), "run.json")));
     assert.deepEqual([runJson.settings.dataset.start, runJson.settings.dataset.end], [2, 5]);
+    // The evaluator pairs line i with window row i (from run.json) and agrees with the run.
+    const written = JSON.parse(Deno.readTextFileSync(join(runDir(out), "metrics.json")));
+    assert.equal(written.questions, 3);
+    const evaluated = await evaluateResultsDir("gsm8k", runDir(out), { dataDir, grader });
+    assert.deepEqual(JSON.parse(JSON.stringify(evaluated)), written);
   } finally {
     grader.close();
   }

@@ -89,7 +89,10 @@ export async function evaluateResultsDir(
   resDir: string,
   opts: EvaluateOptions = {},
 ): Promise<Metrics> {
-  const dataset = await loadDataset(datasetName, { dataDir: opts.dataDir });
+  const full = await loadDataset(datasetName, { dataDir: opts.dataDir });
+  // A rast run over a --start/--end/--limit window wrote only those rows (run.json says which).
+  const window = await runWindow(resDir);
+  const dataset = window ? { ...full, rows: full.rows.slice(window.start, window.end) } : full;
   const files = await predictionFiles(resDir);
   const outputs = await Promise.all(
     files.map((f) => readOutputs(f, dataset.rows.length, dataset.name)),
@@ -115,6 +118,23 @@ export async function evaluateResultsDir(
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+/** The [start, end) row window recorded in a rast run.json beside the predictions, if any. */
+async function runWindow(resDir: string): Promise<{ start: number; end: number } | undefined> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(join(resDir, "run.json"));
+  } catch {
+    return undefined; // the authors' folders have no run.json: the whole dataset
+  }
+  const window =
+    (JSON.parse(text) as { settings?: { dataset?: { start?: unknown; end?: unknown } } })
+      .settings?.dataset;
+  const { start, end } = window ?? {};
+  return Number.isInteger(start) && Number.isInteger(end)
+    ? { start: start as number, end: end as number }
+    : undefined;
+}
 
 /** A plain-text table of the headline metrics and breakdowns. */
 export function formatMetrics(m: Metrics): string {
