@@ -2,8 +2,8 @@
  * The live app: a hook that pumps the engine's events into the reducer at a capped rate, and the
  * root component that adds keys and the terminal size to the pure view.
  */
-import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from "react";
-import { useInput, useStdin, useStdout } from "ink";
+import { useCallback, useEffect, useMemo, useReducer, useRef } from "react";
+import { useInput, useStdin } from "ink";
 import type { EngineEvent } from "../engine/events.ts";
 import type { Verdict } from "./accuracy.ts";
 import { commandForKey } from "./keys.ts";
@@ -12,6 +12,7 @@ import { initialState, reduce, type TuiAction, type TuiLimits, type TuiState } f
 import { type QuestionSource, RastView } from "./components/rast_view.tsx";
 import { PaletteContext } from "./components/lines.tsx";
 import { colorFromEnv, makePalette } from "./palette.ts";
+import { useTerminalSize } from "./terminal_size.ts";
 
 /** Options of useEngineStream. */
 export interface EngineStreamOptions {
@@ -189,19 +190,4 @@ export function RastApp(props: RastAppProps) {
       />
     </PaletteContext.Provider>
   );
-}
-
-/** stdout's size, updated on resize (80×24 when stdout is not a terminal). */
-function useTerminalSize(): { columns: number; rows: number } {
-  const { stdout } = useStdout();
-  const read = useCallback(() => ({ columns: stdout.columns || 80, rows: stdout.rows || 24 }), [
-    stdout,
-  ]);
-  const [size, setSize] = useState(read);
-  useEffect(() => {
-    const onResize = () => setSize(read());
-    stdout.on("resize", onResize);
-    return () => void stdout.off("resize", onResize);
-  }, [stdout, read]);
-  return size;
 }

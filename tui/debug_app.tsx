@@ -2,13 +2,14 @@
  * The interactive `rast debug` app: keys drive a step source (engine/debugger.ts's StepDebugger
  * or anything with the same shape) and DebugView shows the latest step. Imports no engine code.
  */
-import { createElement, useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { type Key, render, useInput, useStdout } from "ink";
+import { createElement, useCallback, useMemo, useRef, useState } from "react";
+import { type Key, render, useInput } from "ink";
 import type { FinishReason } from "../engine/events.ts";
 import type { DebugStep } from "../engine/debugger.ts";
 import { DebugView } from "./components/debug_view.tsx";
 import { PaletteContext } from "./components/lines.tsx";
 import { colorFromEnv, makePalette } from "./palette.ts";
+import { useTerminalSize } from "./terminal_size.ts";
 import type { Piece } from "./piece_tail.ts";
 
 /** What the app steps: StepDebugger's shape. */
@@ -131,21 +132,6 @@ export function DebugApp(props: DebugAppProps) {
       />
     </PaletteContext.Provider>
   );
-}
-
-/** stdout's size, updated on resize (80×24 when stdout is not a terminal). */
-function useTerminalSize(): { columns: number; rows: number } {
-  const { stdout } = useStdout();
-  const read = useCallback(() => ({ columns: stdout.columns || 80, rows: stdout.rows || 24 }), [
-    stdout,
-  ]);
-  const [size, setSize] = useState(read);
-  useEffect(() => {
-    const onResize = () => setSize(read());
-    stdout.on("resize", onResize);
-    return () => void stdout.off("resize", onResize);
-  }, [stdout, read]);
-  return size;
 }
 
 /** Mounts DebugApp and settles when the user quits (rejects if decoding failed). */

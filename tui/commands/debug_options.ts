@@ -8,23 +8,21 @@ import {
   integer,
   number,
   parseDtype,
-  parsePair,
+  parsePairs,
   parseSmallModels,
   parseTokenIds,
+  type RawDevice,
+  type RawSteering,
 } from "./options.ts";
 
 /** The options as commander hands them over. */
-export interface RawDebugOptions {
+export interface RawDebugOptions extends RawSteering, RawDevice {
   question?: string;
   dataset?: string;
   index?: string;
   dataDir?: string;
   tokens?: string;
   baseModel?: string;
-  positiveModel?: string;
-  negativeModel?: string;
-  alpha: string;
-  pair?: string[];
   temperature: string;
   topP: string;
   topK: string;
@@ -34,10 +32,6 @@ export interface RawDebugOptions {
   stop?: string[];
   show: string;
   trace?: string;
-  tensorParallelSize: string;
-  smallModels?: string;
-  dtype?: string;
-  device?: string;
   batch?: boolean;
 }
 
@@ -126,22 +120,10 @@ function parseModels(
   raw: RawDebugOptions,
   alphaGiven: boolean,
 ): { baseModel?: string; pairs: PairOption[]; alpha: number } {
-  const { baseModel, positiveModel: positive, negativeModel: negative } = raw;
+  const { baseModel } = raw;
   const alpha = number("--alpha", raw.alpha);
-  const pairs = (raw.pair ?? []).map(parsePair);
-  if (positive !== undefined || negative !== undefined) {
-    if (positive === undefined || negative === undefined) {
-      const [has, lacks] = positive === undefined
-        ? ["--negative-model", "--positive-model"]
-        : ["--positive-model", "--negative-model"];
-      throw new UserError(`${has} needs ${lacks}; pass both (or use --pair POS:NEG:WEIGHT)`);
-    }
-    pairs.unshift({ positive, negative, weight: alpha });
-  } else if (alphaGiven && baseModel !== undefined) {
-    throw new UserError(
-      `--alpha ${raw.alpha} needs --positive-model and --negative-model; pass them (with --pair, the weight is the third field)`,
-    );
-  }
+  // Without --base-model, --alpha alone weighs the demo trio's pair.
+  const pairs = parsePairs(raw, alphaGiven && baseModel !== undefined);
   if (baseModel === undefined && pairs.length > 0) {
     throw new UserError("Steering models need --base-model; pass the base model folder or hub id");
   }

@@ -7,14 +7,13 @@ import {
   parsePairs,
   parseSmallModels,
   parseTokenIds,
+  type RawDevice,
+  type RawSteering,
 } from "./options.ts";
 
-interface ModelArgs {
+interface ModelArgs extends RawDevice {
   model?: string;
   baseModel?: string;
-  dtype?: string;
-  device?: string;
-  tensorParallelSize: string;
 }
 
 function modelArg(o: ModelArgs): string {
@@ -88,12 +87,7 @@ export async function logitsCommand(o: ModelArgs & { tokens?: string; out?: stri
   console.error(`rast: wrote logits [${ids.length}, ${model.vocab}] to ${o.out}`);
 }
 
-interface GenerateArgs extends ModelArgs {
-  positiveModel?: string;
-  negativeModel?: string;
-  alpha: string;
-  pair?: string[];
-  smallModels?: string;
+interface GenerateArgs extends ModelArgs, RawSteering {
   tokens?: string;
   prompt?: string;
   maxNewTokens: string;

@@ -48,13 +48,20 @@ export function addDeviceOptions(command: Command): Command {
     .option("--device <name>", "cpu or cuda:N (default: cuda:0 in a CUDA build, else cpu)");
 }
 
-/** The raw steering options as commander hands them over. */
+/** The raw steering options as commander hands them over (addSteeringOptions). */
 export interface RawSteering {
   smallModels?: string;
   positiveModel?: string;
   negativeModel?: string;
   alpha: string;
   pair?: string[];
+}
+
+/** The raw device options as commander hands them over (addDeviceOptions). */
+export interface RawDevice {
+  tensorParallelSize: string;
+  dtype?: string;
+  device?: string;
 }
 
 /**

@@ -11,17 +11,15 @@ import {
   parseDtype,
   parsePairs,
   parseSmallModels,
+  type RawDevice,
+  type RawSteering,
 } from "./options.ts";
 
 /** The options as commander hands them over (strings, flags, repeatable lists). */
-export interface RawRunOptions {
+export interface RawRunOptions extends RawSteering, RawDevice {
   dataset?: string;
   dataDir?: string;
   baseModel?: string;
-  positiveModel?: string;
-  negativeModel?: string;
-  alpha: string;
-  pair?: string[];
   temperature: string;
   topP: string;
   maxTokens: string;
@@ -29,10 +27,6 @@ export interface RawRunOptions {
   seed: string;
   promptTemplate: string;
   stop?: string[];
-  tensorParallelSize: string;
-  smallModels?: string;
-  dtype?: string;
-  device?: string;
   maxConcurrent?: string;
   kvMemory?: string;
   limit?: string;
