@@ -6,6 +6,7 @@ import { RastGroup } from "../engine/group.ts";
 import { readSafetensors, toFloat32 } from "../engine/safetensors.ts";
 import { FIXTURES_DIR } from "./shared.ts";
 import { maxRelError } from "./numeric.ts";
+import { rastGreedy } from "./rast_greedy.ts";
 
 const dir = (m: string) => join(FIXTURES_DIR, m);
 
@@ -26,40 +27,11 @@ for (const alpha of [1.0, 0.5]) {
         ref.get(`prompt${p}.rast_alpha${tag}.greedy`)!.data as BigInt64Array,
         Number,
       );
-      const tokens: Int32Array = new Int32Array(1);
-      const logits: Float32Array = new Float32Array(group.baseVocab);
-      const seeds = BigUint64Array.of(1n);
-      const sampling = { temperature: 0, topP: 1, topK: 0, statsK: 8 };
-      await group.step(
-        {
-          tokens: Int32Array.from(ids),
-          seqLens: Int32Array.of(ids.length),
-          slots: Int32Array.of(0),
-          startPos: Int32Array.of(0),
-        },
-        seeds,
-        sampling,
-        { tokens, logits },
-      );
+      const { tokens: got, step0: logits } = await rastGreedy(group, ids, expected.length);
       const step0 = toFloat32(ref.get(`prompt${p}.rast_alpha${tag}.step0_logits`)!);
       const err = maxRelError(logits, step0);
       assert.ok(err < 1e-4, `prompt ${p}: relative error ${err}`);
       for (let i = 1152; i < 1280; i++) assert.equal(logits[i], -Infinity);
-      const got = [tokens[0]];
-      for (let step = 1; step < expected.length; step++) {
-        await group.step(
-          {
-            tokens: Int32Array.of(got[step - 1]),
-            seqLens: Int32Array.of(1),
-            slots: Int32Array.of(0),
-            startPos: Int32Array.of(ids.length + step - 1),
-          },
-          seeds,
-          sampling,
-          { tokens },
-        );
-        got.push(tokens[0]);
-      }
       assert.deepEqual(got, expected, `prompt ${p}`);
     }
   });

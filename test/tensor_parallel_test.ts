@@ -17,6 +17,7 @@ import { EngineError } from "../ffi/errors.ts";
 import { Status } from "../ffi/symbols.ts";
 import { FIXTURES_DIR } from "./shared.ts";
 import { maxRelError } from "./numeric.ts";
+import { rastGreedy } from "./rast_greedy.ts";
 
 const ints = (ref: SafetensorsContents, key: string) =>
   Array.from(ref.get(key)!.data as BigInt64Array, Number);
@@ -87,42 +88,13 @@ for (const [baseRanks, smallRanks] of [[2, 1], [4, 1], [2, 2]]) {
     using neg = await Model.load(dir("neg"), { tensorParallel: smallRanks });
     using group = new RastGroup(base, [{ positive: pos, negative: neg, weight: 1.0 }]);
     await group.initCache(1, 64);
-    const sampling = { temperature: 0, topP: 1, topK: 0, statsK: 4 };
-    const seeds = BigUint64Array.of(1n);
     for (let p = 0; p < 3; p++) {
       const ids = ints(ref, `prompt${p}.ids`);
       const expected = ints(ref, `prompt${p}.rast_alpha1.0.greedy`);
-      const tokens = new Int32Array(1);
-      const logits = new Float32Array(group.baseVocab);
-      await group.step(
-        {
-          tokens: Int32Array.from(ids),
-          seqLens: Int32Array.of(ids.length),
-          slots: Int32Array.of(0),
-          startPos: Int32Array.of(0),
-        },
-        seeds,
-        sampling,
-        { tokens, logits },
-      );
+      const { tokens: got, step0: logits } = await rastGreedy(group, ids, expected.length);
       const step0 = toFloat32(ref.get(`prompt${p}.rast_alpha1.0.step0_logits`)!);
       const err = maxRelError(logits, step0);
       assert.ok(err < 1e-4, `prompt ${p}: step-0 relative error ${err}`);
-      const got = [tokens[0]];
-      for (let step = 1; step < expected.length; step++) {
-        await group.step(
-          {
-            tokens: Int32Array.of(got[step - 1]),
-            seqLens: Int32Array.of(1),
-            slots: Int32Array.of(0),
-            startPos: Int32Array.of(ids.length + step - 1),
-          },
-          seeds,
-          sampling,
-          { tokens },
-        );
-        got.push(tokens[0]);
-      }
       assert.deepEqual(got, expected, `prompt ${p}`);
     }
   });
