@@ -155,13 +155,12 @@ export class RastDecoder implements RastEngine {
           const ids = job.request.promptIds;
           if (ids.length > 1) await this.#prefill(ids.slice(0, -1), job.prefixSlot!);
         }
-        for (const { sequence, copyFrom } of scheduler.startSamples(this.#seedOf)) {
+        for (const { sequence, promptIds, copyFrom } of scheduler.startSamples(this.#seedOf)) {
           if (copyFrom !== null && sequence.position > 0) {
             this.group.copySlot(copyFrom, sequence.slot, sequence.position);
           }
           if (this.tokenizer) {
-            const ids = requests.find((r) => r.request === sequence.request)!.promptIds;
-            streams.set(sequence, new StreamingDecoder(this.tokenizer, { context: ids }));
+            streams.set(sequence, new StreamingDecoder(this.tokenizer, { context: promptIds }));
           }
           yield {
             kind: "started",

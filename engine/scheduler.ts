@@ -80,7 +80,7 @@ export class Scheduler {
    * slot itself).
    */
   startSamples(seedOf: (request: GenerateRequest, sample: number) => bigint) {
-    const started: { sequence: Sequence; copyFrom: number | null }[] = [];
+    const started: { sequence: Sequence; promptIds: number[]; copyFrom: number | null }[] = [];
     for (const job of this.waiting) {
       if (job.prefixSlot === null) continue;
       while (job.pending.length > 0) {
@@ -101,7 +101,7 @@ export class Scheduler {
           text: "",
         };
         this.active.push(sequence);
-        started.push({ sequence, copyFrom: last ? null : job.prefixSlot });
+        started.push({ sequence, promptIds: ids, copyFrom: last ? null : job.prefixSlot });
       }
     }
     for (let i = this.waiting.length - 1; i >= 0; i--) {
