@@ -242,11 +242,8 @@ export class RastDecoder implements RastEngine {
       slots: Int32Array.of(slot),
       startPos: Int32Array.of(0),
     };
-    await this.group.base.forward(batch, "none");
-    for (const pair of this.group.pairs) {
-      await pair.positive.forward(batch, "none");
-      await pair.negative.forward(batch, "none");
-    }
+    const models = [this.group.base, ...this.group.pairs.flatMap((p) => [p.positive, p.negative])];
+    for (const model of new Set(models)) await model.forward(batch, "none");
     this.counters.prefillCalls++;
     this.counters.prefillTokens += ids.length;
   }

@@ -36,3 +36,24 @@ for (const alpha of [1.0, 0.5]) {
     }
   });
 }
+
+Deno.test("two pairs sharing their models, weights 0.3 and 0.7, act as one pair at alpha 1", async () => {
+  const ref = await readSafetensors(join(FIXTURES_DIR, "reference.safetensors"));
+  using base = await Model.load(dir("base"));
+  using pos = await Model.load(dir("pos"));
+  using neg = await Model.load(dir("neg"));
+  using group = new RastGroup(base, [
+    { positive: pos, negative: neg, weight: 0.3 },
+    { positive: pos, negative: neg, weight: 0.7 },
+  ]);
+  await group.initCache(1, 64);
+  const ids = Array.from(ref.get("prompt0.ids")!.data as BigInt64Array, Number);
+  const expected = Array.from(
+    ref.get("prompt0.rast_alpha1.0.greedy")!.data as BigInt64Array,
+    Number,
+  );
+  const { tokens, step0 } = await rastGreedy(group, ids, expected.length);
+  const err = maxRelError(step0, toFloat32(ref.get("prompt0.rast_alpha1.0.step0_logits")!));
+  assert.ok(err < 1e-4, `relative error ${err}`);
+  assert.deepEqual(tokens, expected);
+});

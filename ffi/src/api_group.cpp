@@ -1,8 +1,10 @@
 // The C ABI of the RAST group: a base model plus (positive, negative, weight) pairs stepped
 // together over shared cache slots.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <map>
 
 #include "api_util.h"
 #include "rast_step.h"
@@ -22,12 +24,12 @@ using namespace rast;
 
 namespace {
 
+// Every model of the group once, though one may serve several pairs (a shared negative).
 std::vector<rast_model *> all_models(rast_group *g) {
   std::vector<rast_model *> models{g->base};
-  for (size_t i = 0; i < g->pos.size(); i++) {
-    models.push_back(g->pos[i]);
-    models.push_back(g->neg[i]);
-  }
+  for (size_t i = 0; i < g->pos.size(); i++)
+    for (rast_model *m : {g->pos[i], g->neg[i]})
+      if (std::find(models.begin(), models.end(), m) == models.end()) models.push_back(m);
   return models;
 }
 
@@ -99,9 +101,14 @@ int32_t rast_group_step(rast_group *g, const int32_t *tokens, const int32_t *seq
       fail(RAST_E_INVALID_ARGUMENT, "stats_k must be between 0 and the shared vocab (" +
                                         std::to_string(g->shared_vocab) + ")");
     Model &base = g->base->model;
-    auto run = [&](rast_model *h) {  // every rank of a split model runs; rank 0's logits
+    // Each model runs once per step, even when it serves several pairs: [B, V_m] on the base's
+    // device (every rank of a split model runs; rank 0's logits).
+    std::map<rast_model *, at::Tensor> logits;
+    auto run = [&](rast_model *h) {
+      auto it = logits.find(h);
+      if (it != logits.end()) return it->second;
       StepInput in = make_step_input(h->model, tokens, seq_lens, slots, start_pos, n_seqs, RAST_LOGITS_LAST);
-      return ranks_forward(*h, in).to(base.device);  // [B, V_m]
+      return logits[h] = ranks_forward(*h, in).to(base.device);
     };
     const int64_t start = now_ns();
     g->last_base = run(g->base);
