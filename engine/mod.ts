@@ -103,7 +103,7 @@ export async function openEngine(options: EngineOptions): Promise<OpenedEngine> 
     const tokenizer = await Tokenizer.fromModelDir(base.info.dir);
     const reports: VocabReport[] = [];
     if (tokenizer) {
-      for (const m of new Set(pairs.flatMap((p) => [p.positive, p.negative]))) {
+      for (const m of loaded.slice(1)) { // the small models, each once
         const small = await Tokenizer.fromModelDir(m.info.dir);
         if (!small) continue; // no tokenizer of its own: it uses the base's ids
         reports.push(checkVocabCompatible(tokenizer, small, {
@@ -116,11 +116,10 @@ export async function openEngine(options: EngineOptions): Promise<OpenedEngine> 
     }
     const group = new RastGroup(base, pairs);
     if (pairs.length > 0) options.onNotice?.(vocabNotice(group, tokenizer, reports));
-    const models = [base, ...new Set(pairs.flatMap((p) => [p.positive, p.negative]))];
     const decoder = new RastDecoder(group, tokenizer, {
       maxConcurrent: options.maxConcurrent ?? 32,
       kvMemoryBytes: options.kvMemoryBytes,
-      kvBytesPerPosition: models.reduce((n, m) => n + kvBytesPerPosition(m), 0),
+      kvBytesPerPosition: loaded.reduce((n, m) => n + kvBytesPerPosition(m), 0),
     });
     let closed = false;
     return {
@@ -135,7 +134,7 @@ export async function openEngine(options: EngineOptions): Promise<OpenedEngine> 
         if (closed) return;
         closed = true;
         group.close();
-        for (const m of models) m.close();
+        for (const m of loaded) m.close();
       },
     };
   } catch (err) {
