@@ -2,6 +2,7 @@
  * `./rast demo` as the README's first command: driven in a real terminal (tmux, 100×30), the
  * live panels appear and `q` exits 0 with the results in the output folder; in batch mode it
  * stops at --duration with exit 0. The demo trio is pre-built into a temporary RAST_CACHE_DIR.
+ * The pane stays after the demo ends (remain-on-exit), so a failure shows its last screen.
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -53,7 +54,9 @@ Deno.test({
     await ensureDemoTrio(join(CACHE, "demo"));
     const out = join(TMP, "tmux-out");
     const exitFile = join(TMP, "exit-code");
-    const command = `cd ${quote(REPO_ROOT)} && RAST_CACHE_DIR=${quote(CACHE)} ./rast demo ` +
+    // CI=true as job runners export it: Ink would draw nothing live, rast must still.
+    const command =
+      `cd ${quote(REPO_ROOT)} && CI=true RAST_CACHE_DIR=${quote(CACHE)} ./rast demo ` +
       `--duration 300 --output-dir ${quote(out)} 2>${quote(join(TMP, "stderr"))}; ` +
       `echo EXIT=$? > ${quote(exitFile)}`;
     let screen = "";
@@ -70,6 +73,7 @@ Deno.test({
         command,
       );
       assert.ok(started.ok, "tmux new-session failed");
+      await tmux("set-option", "-t", "demo", "remain-on-exit", "on");
       // The stable texts of the header, heatmap, chosen-token line, accuracy and status line.
       const panels = [
         "rast · demo (random weights)",
@@ -81,7 +85,9 @@ Deno.test({
       // Generous: ./rast rebuilds the shim first when its sources changed since the last build.
       await waitFor("the demo's panels", 300_000, async () => {
         screen = (await tmux("capture-pane", "-p", "-t", "demo")).stdout;
-        if (existsSync(exitFile)) throw new Error(`The demo exited early:\n${screen}`);
+        if (existsSync(exitFile)) {
+          throw new Error(`The demo exited early (${Deno.readTextFileSync(exitFile).trim()})`);
+        }
         // The accuracy panel reads "accuracy: no graded sample yet", later "acc 0.0% (0/1)".
         return panels.every((p) =>
           screen.includes(p) || (p === "accuracy" && screen.includes("acc "))

@@ -12,6 +12,7 @@ import { DEFAULT_STOP_STRINGS, loadDataset, renderPrompt } from "../../engine/ev
 import { resolveModel } from "../../engine/hub.ts";
 import { eosTokenIds, type PairOption } from "../../engine/runs/plan.ts";
 import { type DebugConfig, parseDebugOptions, type RawDebugOptions } from "./debug_options.ts";
+import { enableLiveScreen } from "./live_screen.ts";
 
 /** The models to load, as folders. */
 interface DebugModels {
@@ -73,6 +74,7 @@ export async function debugCommand(
     try {
       const interactive = !config.batch && Deno.stdout.isTerminal() && Deno.stdin.isTerminal();
       if (interactive) {
+        enableLiveScreen();
         const { runDebugTui } = await import("../debug_app.tsx");
         await runDebugTui({
           stepper,

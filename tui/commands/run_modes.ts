@@ -5,6 +5,7 @@
  */
 import type { RastEngine } from "../../engine/events.ts";
 import type { RunSession } from "../../engine/runs/mod.ts";
+import { enableLiveScreen } from "./live_screen.ts";
 
 /** How the shown part of a session ended. */
 export interface ShowOutcome {
@@ -73,6 +74,7 @@ export async function showInteractive(
   engine: RastEngine,
   opts: ShowOptions & { title: string },
 ): Promise<ShowOutcome> {
+  enableLiveScreen();
   const { startTui } = await import("../mod.ts");
   const { dataset, config } = session.plan;
   const tui = startTui({
