@@ -3,10 +3,11 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readSafetensors } from "../engine/safetensors.ts";
 import { FIXTURES_DIR, REPO_ROOT } from "./shared.ts";
+import { ints } from "./fixture_cases.ts";
 
 Deno.test("the C example decodes the reference greedy ids through rast.h alone", async () => {
   const ref = await readSafetensors(join(FIXTURES_DIR, "reference.safetensors"));
-  const ids = (key: string) => Array.from(ref.get(key)!.data as BigInt64Array, Number);
+  const ids = (key: string) => ints(ref, key);
   const out = await new Deno.Command(join(REPO_ROOT, "ffi", "build", "rast_example"), {
     args: [join(FIXTURES_DIR, "neg"), "24", ...ids("prompt2.ids").map(String)],
   }).output();

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readSafetensors, toFloat32 } from "../engine/safetensors.ts";
 import { FIXTURES_DIR, REPO_ROOT } from "./shared.ts";
+import { ints } from "./fixture_cases.ts";
 import { maxRelError } from "./numeric.ts";
 
 async function rast(...args: string[]) {
@@ -31,7 +32,7 @@ Deno.test("rast logits writes [T, V] float32 logits equal to the reference", asy
 
 Deno.test("rast generate prints the greedy and the RAST greedy continuations", async () => {
   const ref = await readSafetensors(join(FIXTURES_DIR, "reference.safetensors"));
-  const ids = (key: string) => Array.from(ref.get(key)!.data as BigInt64Array, Number);
+  const ids = (key: string) => ints(ref, key);
   const plain = await rast(
     ...["generate", "--model", fixture("base"), "--tokens", PROMPT0],
     ...["--max-new-tokens", "24", "--temperature", "0", "--json"],

@@ -8,6 +8,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { readSafetensors } from "../engine/safetensors.ts";
 import { FIXTURES_DIR, REPO_ROOT } from "./shared.ts";
+import { ints } from "./fixture_cases.ts";
 
 const TMP = Deno.makeTempDirSync({ prefix: "rast-debug-test-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(TMP, { recursive: true }));
@@ -35,7 +36,7 @@ async function rast(args: string[]) {
 
 async function referenceIds(key: string): Promise<number[]> {
   const ref = await readSafetensors(join(FIXTURES_DIR, "reference.safetensors"));
-  return Array.from(ref.get(key)!.data as BigInt64Array, Number);
+  return ints(ref, key);
 }
 
 Deno.test("debug --tokens on the fixtures: greedy steps match the reference RAST ids, one trace line each", async () => {

@@ -5,6 +5,7 @@ import { openEngine } from "../engine/mod.ts";
 import { StepDebugger, topTokens } from "../engine/debugger.ts";
 import { readSafetensors } from "../engine/safetensors.ts";
 import { FIXTURES_DIR } from "./shared.ts";
+import { ints } from "./fixture_cases.ts";
 
 Deno.test("topTokens: softmax probabilities after temperature, largest first", () => {
   const row = Float32Array.of(0, Math.log(3), Math.log(2), -Infinity);
@@ -18,7 +19,7 @@ Deno.test("topTokens: softmax probabilities after temperature, largest first", (
 
 Deno.test("stepping greedily reproduces the reference RAST ids with per-model top lists", async () => {
   const ref = await readSafetensors(join(FIXTURES_DIR, "reference.safetensors"));
-  const ids = (key: string) => Array.from(ref.get(key)!.data as BigInt64Array, Number);
+  const ids = (key: string) => ints(ref, key);
   const engine = await openEngine({
     baseModel: join(FIXTURES_DIR, "base"),
     pairs: [{

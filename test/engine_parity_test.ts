@@ -3,44 +3,15 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Model } from "../engine/model.ts";
 import { greedyDecode } from "../engine/greedy.ts";
-import { readSafetensors, type SafetensorsContents, toFloat32 } from "../engine/safetensors.ts";
-import { FIXTURES_DIR } from "./shared.ts";
+import { readSafetensors } from "../engine/safetensors.ts";
+import { FIXTURES_DIR, FLOAT32 } from "./shared.ts";
+import { FIXTURE_CASES as cases, floats, ints } from "./fixture_cases.ts";
 import { maxRelError } from "./numeric.ts";
-
-interface Case {
-  name: string;
-  dir: string;
-  reference: string;
-  key: (p: number, what: "ids" | "logits" | "greedy") => string;
-}
-
-const trioKey = (model: string) => (p: number, what: string) =>
-  what === "ids" ? `prompt${p}.ids` : `prompt${p}.${model}.${what}`;
-const ownKey = (p: number, what: string) => `prompt${p}.${what}`;
-
-const cases: Case[] = [
-  ...["base", "pos", "neg"].map((m) => ({
-    name: m,
-    dir: join(FIXTURES_DIR, m),
-    reference: join(FIXTURES_DIR, "reference.safetensors"),
-    key: trioKey(m),
-  })),
-  ...["llama3", "qwen3"].map((m) => ({
-    name: m,
-    dir: join(FIXTURES_DIR, m),
-    reference: join(FIXTURES_DIR, m, "reference.safetensors"),
-    key: ownKey,
-  })),
-];
-
-const ints = (ref: SafetensorsContents, key: string) =>
-  Array.from(ref.get(key)!.data as BigInt64Array, Number);
-const floats = (ref: SafetensorsContents, key: string) => toFloat32(ref.get(key)!);
 
 for (const c of cases) {
   Deno.test(`${c.name}: full-sequence logits match transformers within 1e-4`, async () => {
     const ref = await readSafetensors(c.reference);
-    using model = await Model.load(c.dir);
+    using model = await Model.load(c.dir, FLOAT32);
     await model.initCache(1, 64);
     for (let p = 0; p < 3; p++) {
       const ids = ints(ref, c.key(p, "ids"));
@@ -59,7 +30,7 @@ for (const c of cases) {
 
   Deno.test(`${c.name}: greedy continuation equals transformers' ids`, async () => {
     const ref = await readSafetensors(c.reference);
-    using model = await Model.load(c.dir);
+    using model = await Model.load(c.dir, FLOAT32);
     await model.initCache(1, 64);
     for (let p = 0; p < 3; p++) {
       const ids = ints(ref, c.key(p, "ids"));
@@ -72,7 +43,7 @@ for (const c of cases) {
 
 Deno.test("incremental decoding with the KV cache equals full-sequence logits", async () => {
   const ref = await readSafetensors(join(FIXTURES_DIR, "reference.safetensors"));
-  using model = await Model.load(join(FIXTURES_DIR, "base"));
+  using model = await Model.load(join(FIXTURES_DIR, "base"), FLOAT32);
   await model.initCache(2, 32);
   const ids = ints(ref, "prompt1.ids");
   const full = await model.forward({
@@ -104,7 +75,7 @@ Deno.test("incremental decoding with the KV cache equals full-sequence logits", 
 
 Deno.test("a ragged batch of the three prompts gives each prompt's own logits", async () => {
   const ref = await readSafetensors(join(FIXTURES_DIR, "reference.safetensors"));
-  using model = await Model.load(join(FIXTURES_DIR, "base"));
+  using model = await Model.load(join(FIXTURES_DIR, "base"), FLOAT32);
   await model.initCache(4, 32);
   const prompts = [0, 1, 2].map((p) => ints(ref, `prompt${p}.ids`));
   // Slots out of order on purpose: the batch must not assume slot i holds sequence i.
@@ -126,7 +97,7 @@ Deno.test("a ragged batch of the three prompts gives each prompt's own logits", 
 
 Deno.test("slots far apart (gathered) and out of order (scattered) give the same logits", async () => {
   const ref = await readSafetensors(join(FIXTURES_DIR, "reference.safetensors"));
-  using model = await Model.load(join(FIXTURES_DIR, "base"));
+  using model = await Model.load(join(FIXTURES_DIR, "base"), FLOAT32);
   await model.initCache(16, 32);
   const prompts = [0, 1, 2].map((p) => ints(ref, `prompt${p}.ids`));
   // {0, 9, 15}: a span of 16 for 3 sequences → gathered; {5, 3, 4}: a short run, out of order.

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { type OpenedEngine, openEngine } from "../engine/mod.ts";
 import type { EngineEvent, GenerateOptions, GenerateRequest } from "../engine/events.ts";
 import { readSafetensors, toFloat32 } from "../engine/safetensors.ts";
-import { FIXTURES_DIR } from "./shared.ts";
+import { FIXTURES_DIR, FLOAT32 } from "./shared.ts";
 
 const dir = (m: string) => join(FIXTURES_DIR, m);
 const PROMPT0 = [5, 17, 300, 42, 999, 7, 1100];
@@ -14,6 +14,7 @@ function trio(alpha = 1, maxConcurrent = 64): Promise<OpenedEngine> {
     baseModel: dir("base"),
     pairs: [{ positive: dir("pos"), negative: dir("neg"), weight: alpha }],
     maxConcurrent,
+    ...FLOAT32,
   });
 }
 
@@ -229,6 +230,7 @@ Deno.test("the KV memory limit bounds the slots, and a limit below one sequence 
   const engine = await openEngine({
     baseModel: dir("base"),
     pairs: [{ positive: dir("pos"), negative: dir("neg"), weight: 1 }],
+    ...FLOAT32,
     // base: 2·4 layers·2 kv heads·32·4 B; pos, neg: 2·2·2·16·4 B → 2048 + 2·512 = 3072 B/position.
     kvMemoryBytes: 3072 * 20 * 3,
   });

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { Model } from "../engine/model.ts";
 import { RastGroup } from "../engine/group.ts";
 import { readSafetensors, toFloat32 } from "../engine/safetensors.ts";
-import { FIXTURES_DIR } from "./shared.ts";
+import { FIXTURES_DIR, FLOAT32 } from "./shared.ts";
 import { maxRelError } from "./numeric.ts";
 import { rastGreedy } from "./rast_greedy.ts";
 
@@ -13,9 +13,9 @@ const dir = (m: string) => join(FIXTURES_DIR, m);
 for (const alpha of [1.0, 0.5]) {
   Deno.test(`alpha ${alpha}: step-0 combined logits and greedy ids match the reference`, async () => {
     const ref = await readSafetensors(join(FIXTURES_DIR, "reference.safetensors"));
-    using base = await Model.load(dir("base"));
-    using pos = await Model.load(dir("pos"));
-    using neg = await Model.load(dir("neg"));
+    using base = await Model.load(dir("base"), FLOAT32);
+    using pos = await Model.load(dir("pos"), FLOAT32);
+    using neg = await Model.load(dir("neg"), FLOAT32);
     using group = new RastGroup(base, [{ positive: pos, negative: neg, weight: alpha }]);
     assert.equal(group.sharedVocab, 1152);
     assert.equal(group.baseVocab, 1280);
@@ -39,9 +39,9 @@ for (const alpha of [1.0, 0.5]) {
 
 Deno.test("two pairs sharing their models, weights 0.3 and 0.7, act as one pair at alpha 1", async () => {
   const ref = await readSafetensors(join(FIXTURES_DIR, "reference.safetensors"));
-  using base = await Model.load(dir("base"));
-  using pos = await Model.load(dir("pos"));
-  using neg = await Model.load(dir("neg"));
+  using base = await Model.load(dir("base"), FLOAT32);
+  using pos = await Model.load(dir("pos"), FLOAT32);
+  using neg = await Model.load(dir("neg"), FLOAT32);
   using group = new RastGroup(base, [
     { positive: pos, negative: neg, weight: 0.3 },
     { positive: pos, negative: neg, weight: 0.7 },

@@ -7,20 +7,13 @@ import { RastGroup } from "../engine/group.ts";
 import { greedyDecode } from "../engine/greedy.ts";
 import { writeRandomModel } from "../engine/random_checkpoint.ts";
 import { normals } from "../engine/random.ts";
-import {
-  readSafetensors,
-  type SafetensorsContents,
-  toFloat32,
-  writeSafetensors,
-} from "../engine/safetensors.ts";
+import { readSafetensors, toFloat32, writeSafetensors } from "../engine/safetensors.ts";
 import { EngineError } from "../ffi/errors.ts";
 import { Status } from "../ffi/symbols.ts";
 import { FIXTURES_DIR } from "./shared.ts";
+import { ints } from "./fixture_cases.ts";
 import { maxRelError } from "./numeric.ts";
 import { rastGreedy } from "./rast_greedy.ts";
-
-const ints = (ref: SafetensorsContents, key: string) =>
-  Array.from(ref.get(key)!.data as BigInt64Array, Number);
 
 /** All-position logits of one prompt, prefilled into slot 0 of a fresh cache. */
 async function promptLogits(model: Model, ids: number[]): Promise<Float32Array> {
