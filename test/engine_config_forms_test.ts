@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Model } from "../engine/model.ts";
 import { readSafetensors, toFloat32 } from "../engine/safetensors.ts";
-import { FIXTURES_DIR } from "./shared.ts";
+import { FIXTURES_DIR, FLOAT32 } from "./shared.ts";
+import { promptLogits } from "./fixture_cases.ts";
 import { maxRelError } from "./numeric.ts";
 
 async function llamaWithConfig(edit: (config: Record<string, unknown>) => void): Promise<string> {
@@ -17,15 +18,9 @@ async function llamaWithConfig(edit: (config: Record<string, unknown>) => void):
   return dir;
 }
 
-async function promptLogits(dir: string, ids: number[]): Promise<Float32Array> {
-  using model = await Model.load(dir);
-  await model.initCache(1, ids.length);
-  return await model.forward({
-    tokens: Int32Array.from(ids),
-    seqLens: Int32Array.of(ids.length),
-    slots: Int32Array.of(0),
-    startPos: Int32Array.of(0),
-  }, "all");
+async function logitsOf(dir: string, ids: number[]): Promise<Float32Array> {
+  using model = await Model.load(dir, FLOAT32);
+  return await promptLogits(model, ids);
 }
 
 const ref = await readSafetensors(join(FIXTURES_DIR, "llama3", "reference.safetensors"));
@@ -35,7 +30,7 @@ const expected = toFloat32(ref.get("prompt1.logits")!);
 
 Deno.test("classic keys only (rope_theta, rope_scaling type llama3)", async () => {
   const dir = await llamaWithConfig((c) => delete c.rope_parameters);
-  assert.ok(maxRelError(await promptLogits(dir, ids), expected) < 1e-4);
+  assert.ok(maxRelError(await logitsOf(dir, ids), expected) < 1e-4);
 });
 
 Deno.test("transformers-5 rope_parameters only", async () => {
@@ -43,7 +38,7 @@ Deno.test("transformers-5 rope_parameters only", async () => {
     delete c.rope_theta;
     delete c.rope_scaling;
   });
-  assert.ok(maxRelError(await promptLogits(dir, ids), expected) < 1e-4);
+  assert.ok(maxRelError(await logitsOf(dir, ids), expected) < 1e-4);
 });
 
 Deno.test("dropping the llama3 scaling changes the logits (the test can see rope)", async () => {
@@ -51,7 +46,7 @@ Deno.test("dropping the llama3 scaling changes the logits (the test can see rope
     delete c.rope_parameters;
     c.rope_scaling = null;
   });
-  assert.ok(maxRelError(await promptLogits(dir, ids), expected) > 1e-3);
+  assert.ok(maxRelError(await logitsOf(dir, ids), expected) > 1e-3);
 });
 
 Deno.test("an unsupported rope type is refused by name", async () => {

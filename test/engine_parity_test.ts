@@ -5,22 +5,15 @@ import { Model } from "../engine/model.ts";
 import { greedyDecode } from "../engine/greedy.ts";
 import { readSafetensors } from "../engine/safetensors.ts";
 import { FIXTURES_DIR, FLOAT32 } from "./shared.ts";
-import { FIXTURE_CASES as cases, floats, ints } from "./fixture_cases.ts";
+import { FIXTURE_CASES as cases, floats, ints, promptLogits } from "./fixture_cases.ts";
 import { maxRelError } from "./numeric.ts";
 
 for (const c of cases) {
   Deno.test(`${c.name}: full-sequence logits match transformers within 1e-4`, async () => {
     const ref = await readSafetensors(c.reference);
     using model = await Model.load(c.dir, FLOAT32);
-    await model.initCache(1, 64);
     for (let p = 0; p < 3; p++) {
-      const ids = ints(ref, c.key(p, "ids"));
-      const logits = await model.forward({
-        tokens: Int32Array.from(ids),
-        seqLens: Int32Array.of(ids.length),
-        slots: Int32Array.of(0),
-        startPos: Int32Array.of(0),
-      }, "all");
+      const logits = await promptLogits(model, ints(ref, c.key(p, "ids")));
       const expected = floats(ref, c.key(p, "logits"));
       assert.equal(logits.length, expected.length);
       const err = maxRelError(logits, expected);

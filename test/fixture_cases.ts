@@ -1,6 +1,7 @@
 /** The fixtures with their reference files and key names (../shared/fixtures/tiny/MANIFEST.json). */
 import { join } from "node:path";
 import { type SafetensorsContents, toFloat32 } from "../engine/safetensors.ts";
+import type { Model } from "../engine/model.ts";
 import { FIXTURES_DIR } from "./shared.ts";
 
 export interface FixtureCase {
@@ -34,3 +35,14 @@ export const ints = (ref: SafetensorsContents, key: string) =>
   Array.from(ref.get(key)!.data as BigInt64Array, Number);
 /** A reference tensor as float32. */
 export const floats = (ref: SafetensorsContents, key: string) => toFloat32(ref.get(key)!);
+
+/** All-position logits of one prompt, prefilled into slot 0 of a fresh cache: [T, V]. */
+export async function promptLogits(model: Model, ids: number[]): Promise<Float32Array> {
+  await model.initCache(1, 64);
+  return await model.forward({
+    tokens: Int32Array.from(ids),
+    seqLens: Int32Array.of(ids.length),
+    slots: Int32Array.of(0),
+    startPos: Int32Array.of(0),
+  }, "all");
+}

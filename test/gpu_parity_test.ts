@@ -9,20 +9,11 @@ import { Model } from "../engine/model.ts";
 import { runtimeInfo } from "../engine/model.ts";
 import { greedyDecode } from "../engine/greedy.ts";
 import { readSafetensors } from "../engine/safetensors.ts";
-import { FIXTURE_CASES, floats, ints } from "./fixture_cases.ts";
+import { FIXTURE_CASES, floats, ints, promptLogits } from "./fixture_cases.ts";
 import { maxRelError } from "./numeric.ts";
 
 const info = runtimeInfo();
 const hasGpu = info.cuda === true && Number(info.devices) > 0;
-
-async function allLogits(model: Model, ids: number[]): Promise<Float32Array> {
-  return await model.forward({
-    tokens: Int32Array.from(ids),
-    seqLens: Int32Array.of(ids.length),
-    slots: Int32Array.of(0),
-    startPos: Int32Array.of(0),
-  }, "all");
-}
 
 for (const c of FIXTURE_CASES) {
   Deno.test({
@@ -32,12 +23,10 @@ for (const c of FIXTURE_CASES) {
       const ref = await readSafetensors(c.reference);
       using gpu = await Model.load(c.dir, { device: "cuda:0", dtype: "bfloat16" });
       using cpu = await Model.load(c.dir, { device: "cpu", dtype: "float32" });
-      await gpu.initCache(1, 64);
-      await cpu.initCache(1, 64);
       for (let p = 0; p < 3; p++) {
         const ids = ints(ref, c.key(p, "ids"));
-        const onGpu = await allLogits(gpu, ids);
-        const vsCpu = maxRelError(onGpu, await allLogits(cpu, ids));
+        const onGpu = await promptLogits(gpu, ids);
+        const vsCpu = maxRelError(onGpu, await promptLogits(cpu, ids));
         const vsReference = maxRelError(onGpu, floats(ref, c.key(p, "logits")));
         console.log(
           `${c.name} prompt ${p}: bf16 GPU vs CPU ${vsCpu.toExponential(2)}, ` +

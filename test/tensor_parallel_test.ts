@@ -11,20 +11,9 @@ import { readSafetensors, toFloat32, writeSafetensors } from "../engine/safetens
 import { EngineError } from "../ffi/errors.ts";
 import { Status } from "../ffi/symbols.ts";
 import { FIXTURES_DIR } from "./shared.ts";
-import { ints } from "./fixture_cases.ts";
+import { ints, promptLogits } from "./fixture_cases.ts";
 import { maxRelError } from "./numeric.ts";
 import { rastGreedy } from "./rast_greedy.ts";
-
-/** All-position logits of one prompt, prefilled into slot 0 of a fresh cache. */
-async function promptLogits(model: Model, ids: number[]): Promise<Float32Array> {
-  await model.initCache(1, 64);
-  return await model.forward({
-    tokens: Int32Array.from(ids),
-    seqLens: Int32Array.of(ids.length),
-    slots: Int32Array.of(0),
-    startPos: Int32Array.of(0),
-  }, "all");
-}
 
 // Each fixture with the rank counts its heads allow (4 heads / 2 KV: at 4 ranks KV is copied).
 const fixtures = [
