@@ -1,11 +1,10 @@
 /**
- * The harness's symbolic_equal parses every answer with sympy's `parse_expr` BEFORE trying
- * LaTeX, so answers that happen to be Python expressions get Python semantics: `^` is XOR on
- * integers ("10^6" is 12, so it never equals 1000000), `3!` is 6, "1,2" is a tuple, "{1,2}" a
- * set. This module reproduces that for the small Python grammar answers use and returns a value
- * for symbolic.ts to compare; anything Python would reject throws, so the caller falls back to
- * LaTeX as the harness does.
+ * sympy's `parse_expr`, which the harness's symbolic_equal tries when parse_latex raises (on
+ * "1,2]", "{1,2}", "10^6\\%"...), so those answers get Python semantics: `^` is XOR on integers,
+ * `3!` is 6, "(1,2)" a tuple, "{1,2}" a set. This module reproduces that for the small Python
+ * grammar answers use; anything Python would reject throws, and the caller moves on.
  */
+import { symbolJson } from "./sympy_latex.ts";
 
 /** MathJSON, as the compute engine boxes it. */
 export type Json = number | string | { num: string } | Json[];
@@ -42,12 +41,10 @@ const FUNCTIONS: Record<string, string> = Object.fromEntries(
 );
 /** Names bound in `from sympy import *` (or builtins) that are not numbers or functions we model. */
 const OPAQUE_NAMES = new Set(["N", "O", "Q", "S", "beta", "zeta", "Symbol", "Integer", "sum"]);
-const KEYWORDS = new Set(
-  ("and as assert async await break class continue def del elif else except finally for from " +
-    "global if import in is lambda nonlocal not or pass raise return try while with yield").split(
-      " ",
-    ),
-);
+const KEYWORD_LIST = "and as assert async await break class continue def del elif else except " +
+  "finally for from global if import in is lambda nonlocal not or pass raise return try while " +
+  "with yield";
+const KEYWORDS = new Set(KEYWORD_LIST.split(" "));
 
 const TOKEN_RE =
   /\s*(?:(\d[\d_]*(?:\.[\d_]*)?(?:[eE][+-]?\d+)?|\.\d[\d_]*(?:[eE][+-]?\d+)?)|([\p{L}_][\p{L}\p{N}_]*)|(\*\*|\/\/|==|!=|<=|>=|!!|[-+*/%^&|~()[\]{},<>!]))/uy;
@@ -364,7 +361,7 @@ class Parser {
       };
     }
     if (OPAQUE_NAMES.has(t)) return { k: "opaque", repr: t };
-    return { k: "expr", json: t };
+    return { k: "expr", json: symbolJson(t) };
   }
   private callArgs(): PyValue[] {
     this.take("(");

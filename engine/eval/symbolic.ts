@@ -11,6 +11,7 @@ import { ComputeEngine, type Expression, isFunction, isNumber } from "@cortex-js
 import type { SymbolicEqual } from "./math_equal.ts";
 import { isClose } from "./python_compat.ts";
 import { parsePython, pyKey, pyToJson, type PyValue, TooExpensiveError } from "./py_expr.ts";
+import { parseSympyLatex, SympyLatexError } from "./sympy_latex.ts";
 
 type Parsed =
   | { kind: "raw"; text: string }
@@ -36,9 +37,21 @@ function fromPython(ce: ComputeEngine, v: PyValue): Parsed {
   return e.isValid ? { kind: "ce", e } : { kind: "opaque", repr: pyKey(v) };
 }
 
-/** The harness's `_parse`: parse_expr, then LaTeX, each on "\\\\"->"\\" first, else the text. */
+/**
+ * The harness's `_parse`: sympy's parse_latex, then parse_expr, then latex2sympy (here the
+ * engine's LaTeX parser), each on "\\\\"->"\\" first, else the text.
+ */
 function parseAnswer(ce: ComputeEngine, text: string): Parsed {
   const variants = [text.replaceAll("\\\\", "\\"), text];
+  for (const v of variants) {
+    try {
+      // deno-lint-ignore no-explicit-any
+      const e = ce.box(parseSympyLatex(v) as any);
+      if (e.isValid) return { kind: "ce", e };
+    } catch (err) {
+      if (!(err instanceof SympyLatexError)) throw err;
+    }
+  }
   for (const v of variants) {
     try {
       return fromPython(ce, parsePython(v));
