@@ -198,6 +198,14 @@ const CASES: VerdictCase[] = [
   ["\\text{June 20}", "June20", true, "date text spaces"],
   ["12", "\\text{undefined}", false, "undefined"],
   ["12", "\\text{None of the above}", false, "none of the above"],
+  // sympy's parse_latex runs first (verdicts from the harness, parse_latex working)
+  ["42", "\\displaystyle42", false, "parse_latex reads \\displaystyle as a symbol (quirk)"],
+  ["73", "\\displaystyle073", true, "073 makes parse_latex raise; latex2sympy drops the style"],
+  ["25", "{025}", true, "parse_latex and parse_expr reject 025; latex2sympy reads 25"],
+  ["2220", "2{,}220", false, "parse_latex stops at the first comma group: 2 (quirk)"],
+  ["11,111,111,100", "11,111,111,100+x", false, "a constant plus x is not the constant"],
+  ["0", "\\", false, "a lone backslash parses to nothing"],
+  ["(312,123,231)", "3.121e+08", true, "one number to parse_latex (quirk)", "olympiadbench"],
 ];
 
 Deno.test("grading corpus: structures, equations, text, choices, expressions, dataset rules", async () => {

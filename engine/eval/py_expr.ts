@@ -5,6 +5,7 @@
  * grammar answers use; anything Python would reject throws, and the caller moves on.
  */
 import { symbolJson } from "./sympy_latex.ts";
+import { CONSTANTS, FUNCTIONS, KEYWORDS, OPAQUE_NAMES } from "./py_names.ts";
 
 /** MathJSON, as the compute engine boxes it. */
 export type Json = number | string | { num: string } | Json[];
@@ -22,29 +23,6 @@ export type PyValue =
 export class PyParseError extends Error {}
 /** Python would compute for longer than any time limit (e.g. 9**9**9): report a timeout. */
 export class TooExpensiveError extends Error {}
-
-const CONSTANTS: Record<string, Json> = {
-  E: "ExponentialE",
-  I: "ImaginaryUnit",
-  pi: "Pi",
-  oo: "PositiveInfinity",
-  zoo: "ComplexInfinity",
-  nan: "NaN",
-  EulerGamma: "EulerGamma",
-  GoldenRatio: "GoldenRatio",
-};
-const FUNCTIONS: Record<string, string> = Object.fromEntries(
-  ("sqrt:Sqrt exp:Exp log:Ln ln:Ln sin:Sin cos:Cos tan:Tan cot:Cot sec:Sec csc:Csc asin:Arcsin " +
-    "acos:Arccos atan:Arctan sinh:Sinh cosh:Cosh tanh:Tanh Abs:Abs abs:Abs factorial:Factorial " +
-    "binomial:Binomial floor:Floor ceiling:Ceil gamma:Gamma Max:Max Min:Min max:Max min:Min " +
-    "pow:Power root:Root").split(" ").map((pair) => pair.split(":")),
-);
-/** Names bound in `from sympy import *` (or builtins) that are not numbers or functions we model. */
-const OPAQUE_NAMES = new Set(["N", "O", "Q", "S", "beta", "zeta", "Symbol", "Integer", "sum"]);
-const KEYWORD_LIST = "and as assert async await break class continue def del elif else except " +
-  "finally for from global if import in is lambda nonlocal not or pass raise return try while " +
-  "with yield";
-const KEYWORDS = new Set(KEYWORD_LIST.split(" "));
 
 const TOKEN_RE =
   /\s*(?:(\d[\d_]*(?:\.[\d_]*)?(?:[eE][+-]?\d+)?|\.\d[\d_]*(?:[eE][+-]?\d+)?)|([\p{L}_][\p{L}\p{N}_]*)|(\*\*|\/\/|==|!=|<=|>=|!!|[-+*/%^&|~()[\]{},<>!]))/uy;
@@ -390,6 +368,7 @@ function intDivMod(op: string, a: PyValue, b: PyValue): PyValue {
 function numberToken(t: string): PyValue {
   const clean = t.replaceAll("_", "");
   if (/[.eE]/.test(clean)) return { k: "float", v: Number(clean) };
+  if (/^0+[1-9]/u.test(clean)) throw new PyParseError(`leading zeros in ${t}`); // "025"
   return int(BigInt(clean));
 }
 

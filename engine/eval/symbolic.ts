@@ -61,13 +61,21 @@ function parseAnswer(ce: ComputeEngine, text: string): Parsed {
   }
   for (const v of variants) {
     try {
-      const e = parseLatex(ce, v);
-      if (e.isValid) return { kind: "ce", e };
+      const e = parseLatex(ce, latex2sympyText(v));
+      if (e.isValid && !e.isSame(ce.box("Nothing"))) return { kind: "ce", e };
     } catch {
       // as the harness: try the next parser
     }
   }
   return { kind: "raw", text };
+}
+
+/** latex2sympy's clean-up of its input before parsing. */
+function latex2sympyText(latex: string): string {
+  return latex.replaceAll("\\dfrac", "\\frac").replaceAll("\\tfrac", "\\frac")
+    .replaceAll("\\displaystyle", " ").replaceAll("\\qquad", " ").replaceAll("\\quad", " ")
+    .replaceAll("~", " ").replaceAll("\\,", " ").replaceAll("$", " ")
+    .replace(/(?<![\d.])0+(?=[1-9])/gu, ""); // its NUMBER reads 025 as 25
 }
 
 /** MathJSON as the engine's non-canonical parse returns it. */
@@ -132,6 +140,7 @@ function complexValue(e: Expression): [number, number] | null {
 function agreeAtSamplePoints(ce: ComputeEngine, a: Expression, b: Expression): boolean {
   const names = [...new Set([...a.unknowns, ...b.unknowns])];
   if (names.length === 0 || names.length > 8) return false;
+  const diff = ce.box(["Subtract", a, b]).simplify();
   let compared = 0;
   for (let p = 0; p < SAMPLE_POINTS.length; p++) {
     const point: Record<string, Expression> = {};
@@ -143,8 +152,10 @@ function agreeAtSamplePoints(ce: ComputeEngine, a: Expression, b: Expression): b
     if (va === null && vb === null) continue;
     if (va === null || vb === null) return false;
     if (!Number.isFinite(va[0] + va[1]) || !Number.isFinite(vb[0] + vb[1])) continue;
+    // the difference itself, at the engine's (bignum) precision: 1e10 + x is not 1e10
+    const d = complexValue(diff.subs(point)) ?? [Infinity, 0];
     const scale = Math.max(1, Math.hypot(...va), Math.hypot(...vb));
-    if (Math.hypot(va[0] - vb[0], va[1] - vb[1]) > 1e-9 * scale) return false;
+    if (Math.hypot(...d) > 1e-15 * scale) return false;
     compared++;
   }
   return compared >= 3;

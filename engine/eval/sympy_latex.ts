@@ -23,8 +23,8 @@ import type { Json } from "./py_expr.ts";
 
 /** parse_latex raised (the harness moves on to parse_expr). */
 export class SympyLatexError extends Error {}
-/** A construct we keep opaque (derivative, integral, sum, limit, bra/ket). */
-class Opaque extends Error {}
+/** A construct we keep opaque (derivative, integral, sum, limit, bra/ket): a symbol of its text. */
+const opaque = (n: ParseTree): Json => symbolJson(`latex:${n.getText()}`);
 
 const vocabulary = new Vocabulary(G.LITERAL_NAMES, G.SYMBOLIC_NAMES);
 const lexerAtn = new ATNDeserializer().deserialize(G.LEXER_ATN.split(",").map(Number));
@@ -127,7 +127,7 @@ function postfix(n: Node): Json {
   let e = exp(one(n, "exp") ?? one(n, "exp_nofunc")!);
   for (const op of sub(n, "postfix_op")) {
     if (tok(op, "BANG")) e = ["Factorial", e];
-    else throw new Opaque("evaluation bar");
+    else e = opaque(n);
   }
   return e;
 }
@@ -174,6 +174,8 @@ function atom(n: Node): Json {
     }
     case "number": {
       const text = first.getText().replaceAll(",", "");
+      // sympy.Number("073") goes through Python's tokenizer, which rejects leading zeros
+      if (/^0+[1-9]\d*$/u.test(text)) throw new SympyLatexError(`invalid literal ${text}`);
       return text.includes(".") ? Number(text) : { num: text };
     }
     case "DIFFERENTIAL":
@@ -187,7 +189,7 @@ function atom(n: Node): Json {
       return ["Binomial", top, k];
     }
     default:
-      throw new Opaque("bra or ket");
+      return opaque(first);
   }
 }
 
@@ -198,7 +200,7 @@ function frac(n: Node): Json {
   );
   const lower = operands[1];
   if (ruleName(lower) === "expr" && /^(d\s*[A-Za-z\\]|\\partial)/u.test(lower.getText())) {
-    throw new Opaque("derivative");
+    return opaque(n);
   }
   return ["Divide", top, bottom];
 }
@@ -253,7 +255,7 @@ function func(n: Node): Json {
     return parts.length === 2 ? ["Root", parts[1], parts[0]] : ["Sqrt", parts[0]];
   }
   if (tok(n, "FUNC_OVERLINE")) return ["Conjugate", expr(one(n, "expr")!)];
-  throw new Opaque("integral, sum, product or limit");
+  return opaque(n); // integral, sum, product or limit
 }
 
 function normalFunc(n: Node, name: string): Json {
@@ -275,7 +277,7 @@ function normalFunc(n: Node, name: string): Json {
 
 /**
  * sympy's `parse_latex(text)` as MathJSON; throws SympyLatexError where sympy raises. Constructs
- * we do not model come back as an opaque symbol of the whole text.
+ * we do not model come back as opaque symbols of their own text.
  */
 export function parseSympyLatex(text: string): Json {
   const input = text.trim();
@@ -300,10 +302,5 @@ export function parseSympyLatex(text: string): Json {
   parser.removeErrorListeners();
   parser.addErrorListener(new Raise());
   const tree = parser.parse(MATH_RULE);
-  try {
-    return relation(one(tree, "relation")!);
-  } catch (err) {
-    if (err instanceof Opaque) return symbolJson(`latex:${input}`);
-    throw err;
-  }
+  return relation(one(tree, "relation")!);
 }
