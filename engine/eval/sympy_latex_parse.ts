@@ -1,0 +1,498 @@
+/**
+ * A recursive-descent reading of sympy's LaTeX grammar (LaTeX.g4) into a small tree, with the
+ * choices antlr's prediction makes there: left-associative operator levels (relation, additive,
+ * mp), juxtaposed factors, and at each optional part or loop the first alternative that parses
+ * (antlr takes the lowest-numbered alternative when several fit). The grammar has no end-of-input
+ * rule, so reading stops after the longest first relation ("1,2" is 1). Syntax errors throw
+ * SympyLatexError.
+ */
+import { SympyLatexError, type Token, TokenStream } from "./sympy_latex_lex.ts";
+
+/** A parsed node; `from`/`to` are token indices, for the text of opaque constructs. */
+export type LatexNode =
+  & { from: number; to: number }
+  & (
+    | { k: "rel"; op: string; l: LatexNode; r: LatexNode }
+    | { k: "add" | "sub"; l: LatexNode; r: LatexNode }
+    | { k: "mul" | "div"; l: LatexNode; r: LatexNode }
+    | { k: "sign"; negate: boolean; arg: LatexNode }
+    | { k: "juxt"; items: LatexNode[] }
+    | { k: "postfix"; base: LatexNode; ops: ("bang" | "evalAt")[] }
+    | { k: "pow"; base: LatexNode; exponent: LatexNode }
+    | { k: "group" | "abs" | "floor" | "ceil" | "conjugate"; e: LatexNode }
+    | { k: "name"; name: string; sub?: string; quotes?: string }
+    | { k: "number"; text: string }
+    | { k: "differential" | "mathit"; text: string }
+    | { k: "frac"; upper: LatexNode; lower: LatexNode }
+    | { k: "binom"; n: LatexNode; choose: LatexNode }
+    | { k: "normalFunc"; name: string; sub?: LatexNode; sup?: LatexNode; arg: LatexNode }
+    | { k: "call"; name: string; sub?: string; quotes?: string; args: LatexNode[] }
+    | { k: "sqrt"; root?: LatexNode; base: LatexNode }
+    | { k: "opaque" }
+  );
+type Body = LatexNode extends infer N ? N extends unknown ? Omit<N, "from" | "to"> : never
+  : never;
+
+class Fail extends Error {}
+
+const RELATIONS = new Set(["EQUAL", "LT", "LTE", "GT", "GTE", "NEQ"]);
+const MP_OPS: Record<string, "mul" | "div"> = {
+  MUL: "mul",
+  CMD_TIMES: "mul",
+  CMD_CDOT: "mul",
+  DIV: "div",
+  CMD_DIV: "div",
+  COLON: "div",
+};
+const GROUPS: Record<string, string> = {
+  L_PAREN: "R_PAREN",
+  L_BRACKET: "R_BRACKET",
+  L_BRACE: "R_BRACE",
+  L_BRACE_LITERAL: "R_BRACE_LITERAL",
+};
+
+class Parser {
+  pos = 0;
+  /** Whether numbers read `,ddd` groups (not in a function argument that needs its comma). */
+  commaGroups = true;
+  constructor(readonly ts: TokenStream) {}
+
+  peek(k = 0): string {
+    return this.ts.at(this.pos + k).type;
+  }
+  next(): Token {
+    const t = this.ts.at(this.pos);
+    if (t.type === "EOF") throw new Fail();
+    this.pos++;
+    return t;
+  }
+  expect(type: string): Token {
+    if (this.peek() !== type) throw new Fail();
+    return this.next();
+  }
+  node(from: number, body: Body): LatexNode {
+    return { ...body, from, to: this.pos } as LatexNode;
+  }
+  /** Runs `f`; where it fails, rewinds and returns undefined (the alternative does not fit). */
+  attempt<T>(f: () => T): T | undefined {
+    const start = this.pos;
+    try {
+      return f();
+    } catch (e) {
+      if (!(e instanceof Fail)) throw e;
+      this.pos = start;
+      return undefined;
+    }
+  }
+  /** Left-associative loop: `operand (op operand)*`, an operator kept only with its operand. */
+  binary(
+    operand: () => LatexNode,
+    opOf: (type: string) => Body["k"] | string | undefined,
+    make: (op: string, l: LatexNode, r: LatexNode) => Body,
+    committed = false,
+  ): LatexNode {
+    const from = this.pos;
+    let left = operand();
+    for (;;) {
+      const op = opOf(this.peek());
+      if (op === undefined) return left;
+      // a relation sign commits (antlr's precedence filter): "4=" raises, "2+" is 2
+      const right = committed
+        ? (this.next(), operand())
+        : this.attempt(() => (this.next(), operand()));
+      if (right === undefined) return left;
+      left = this.node(from, make(op, left, right));
+    }
+  }
+
+  relation(): LatexNode {
+    return this.binary(
+      () => this.expr(),
+      (t) => RELATIONS.has(t) ? t : undefined,
+      (op, l, r) => ({ k: "rel", op, l, r }),
+      true,
+    );
+  }
+  expr(): LatexNode {
+    return this.binary(
+      () => this.mp(false),
+      (t) => t === "ADD" ? "add" : t === "SUB" ? "sub" : undefined,
+      (op, l, r) => ({ k: op as "add" | "sub", l, r }),
+    );
+  }
+  mp(nofunc: boolean): LatexNode {
+    return this.binary(
+      () => this.unary(nofunc),
+      (t) => MP_OPS[t],
+      (op, l, r) => ({ k: op as "mul" | "div", l, r }),
+    );
+  }
+  unary(nofunc: boolean): LatexNode {
+    const from = this.pos;
+    const t = this.peek();
+    if (t === "ADD" || t === "SUB") {
+      this.next();
+      return this.node(from, { k: "sign", negate: t === "SUB", arg: this.unary(nofunc) });
+    }
+    // unary: postfix+ ; unary_nofunc: postfix postfix_nofunc*
+    const items = [this.postfix(false)];
+    for (;;) {
+      const more = this.attempt(() => this.postfix(nofunc));
+      if (more === undefined) break;
+      items.push(more);
+    }
+    return this.node(from, { k: "juxt", items });
+  }
+  postfix(nofunc: boolean): LatexNode {
+    const from = this.pos;
+    const base = this.exp(nofunc);
+    const ops: ("bang" | "evalAt")[] = [];
+    for (;;) {
+      if (this.peek() === "BANG") {
+        this.next();
+        ops.push("bang");
+      } else if (this.peek() === "BAR" && this.attempt(() => this.evalAt()) !== undefined) {
+        ops.push("evalAt");
+      } else break;
+    }
+    return ops.length === 0 ? base : this.node(from, { k: "postfix", base, ops });
+  }
+  /** eval_at: `|^{..}_{..}` (kept opaque). */
+  evalAt(): void {
+    this.expect("BAR");
+    const bound = (type: string) => {
+      this.expect(type);
+      this.expect("L_BRACE");
+      if (this.attempt(() => (this.expr(), this.expect("R_BRACE"))) === undefined) {
+        this.equality();
+        this.expect("R_BRACE");
+      }
+    };
+    if (this.peek() === "CARET") {
+      bound("CARET");
+      if (this.peek() === "UNDERSCORE") this.attempt(() => bound("UNDERSCORE"));
+    } else bound("UNDERSCORE");
+  }
+  equality(): void {
+    this.expr();
+    this.expect("EQUAL");
+    this.expr();
+  }
+  exp(nofunc: boolean): LatexNode {
+    const from = this.pos;
+    let base = this.comp(nofunc);
+    while (this.peek() === "CARET") {
+      const exponent = this.attempt(() => {
+        this.next();
+        const e = this.atomOrBraced();
+        if (this.peek() === "UNDERSCORE") this.subexpr();
+        return e;
+      });
+      if (exponent === undefined) break;
+      base = this.node(from, { k: "pow", base, exponent });
+    }
+    return base;
+  }
+  atomOrBraced(): LatexNode {
+    if (this.peek() !== "L_BRACE") return this.atom();
+    this.next();
+    const e = this.expr();
+    this.expect("R_BRACE");
+    return e;
+  }
+  comp(nofunc: boolean): LatexNode {
+    const from = this.pos;
+    const t = this.peek();
+    const close = GROUPS[t];
+    if (close !== undefined) {
+      this.next();
+      const e = this.expr();
+      this.expect(close);
+      return this.node(from, { k: "group", e });
+    }
+    if (t === "BAR") {
+      const abs = this.attempt(() => {
+        this.next();
+        const e = this.expr();
+        this.expect("BAR");
+        return this.node(from, { k: "abs", e });
+      });
+      if (abs !== undefined) return abs;
+    }
+    if (t === "L_FLOOR" || t === "L_CEIL") {
+      this.next();
+      const e = this.expr();
+      this.expect(t === "L_FLOOR" ? "R_FLOOR" : "R_CEIL");
+      return this.node(from, { k: t === "L_FLOOR" ? "floor" : "ceil", e });
+    }
+    if (!nofunc) {
+      const f = this.attempt(() => this.func());
+      if (f !== undefined) return f;
+    }
+    return this.atom();
+  }
+  /** `(sub? quotes? | quotes? sub?)` after a name. */
+  nameTail(): { sub?: string; quotes?: string } {
+    const tail: { sub?: string; quotes?: string } = {};
+    const sub = () => {
+      const from = this.pos;
+      if (this.peek() === "UNDERSCORE") {
+        this.subexpr(); // antlr's lookahead runs into the subscript: a bad one raises
+        tail.sub = this.text(from + 1, this.pos).replace(/^\{|\}$/gu, "");
+      }
+    };
+    sub();
+    if (this.peek() === "SINGLE_QUOTES") tail.quotes = this.next().text;
+    if (tail.sub === undefined && tail.quotes !== undefined) sub();
+    return tail;
+  }
+  text(from: number, to: number): string {
+    return this.ts.tokens.slice(from, to).map((t) => t.text).join("");
+  }
+  subexpr(): LatexNode {
+    this.expect("UNDERSCORE");
+    return this.atomOrBraced();
+  }
+  supexpr(): LatexNode {
+    this.expect("CARET");
+    return this.atomOrBraced();
+  }
+  atom(): LatexNode {
+    const from = this.pos;
+    const t = this.peek();
+    if (t === "LETTER" || t === "SYMBOL") {
+      const head = this.next().text;
+      const name = t === "SYMBOL" ? head.slice(1) : head;
+      return this.node(from, { k: "name", name, ...this.nameTail() });
+    }
+    if (t === "DIGIT") return this.number();
+    if (t === "DIFFERENTIAL") return this.node(from, { k: "differential", text: this.next().text });
+    if (t === "CMD_MATHIT") {
+      this.next();
+      this.expect("L_BRACE");
+      let text = "";
+      while (this.peek() === "LETTER") text += this.next().text;
+      this.expect("R_BRACE");
+      return this.node(from, { k: "mathit", text });
+    }
+    if (t === "CMD_FRAC") {
+      this.next();
+      const upper = this.fracPart();
+      return this.node(from, { k: "frac", upper, lower: this.fracPart() });
+    }
+    if (t === "CMD_BINOM") {
+      this.next();
+      const n = this.braced();
+      return this.node(from, { k: "binom", n, choose: this.braced() });
+    }
+    if (t === "L_ANGLE") { // bra
+      this.next();
+      this.expr();
+      if (this.peek() !== "R_BAR") this.expect("BAR");
+      else this.next();
+      return this.node(from, { k: "opaque" });
+    }
+    if (t === "L_BAR" || t === "BAR") { // ket
+      this.next();
+      this.expr();
+      this.expect("R_ANGLE");
+      return this.node(from, { k: "opaque" });
+    }
+    throw new Fail();
+  }
+  braced(): LatexNode {
+    this.expect("L_BRACE");
+    const e = this.expr();
+    this.expect("R_BRACE");
+    return e;
+  }
+  fracPart(): LatexNode {
+    if (this.peek() !== "DIGIT") return this.braced();
+    const from = this.pos;
+    return this.node(from, { k: "number", text: this.next().text });
+  }
+  /** number: DIGIT+ (',' DIGIT DIGIT DIGIT)* ('.' DIGIT+)? */
+  number(): LatexNode {
+    const from = this.pos;
+    if (this.endsInBareDot()) {
+      // "98." is 9 and "326." is 3*2: antlr gives up on the digit loop and takes one digit
+      return this.node(from, { k: "number", text: this.next().text });
+    }
+    let text = "";
+    while (this.peek() === "DIGIT") text += this.next().text;
+    while (
+      this.commaGroups && this.peek() === "," && this.peek(1) === "DIGIT" &&
+      this.peek(2) === "DIGIT" &&
+      this.peek(3) === "DIGIT"
+    ) {
+      this.next();
+      for (let i = 0; i < 3; i++) text += this.next().text;
+    }
+    if (this.peek() === ".") {
+      text += this.next().text + this.expect("DIGIT").text;
+      while (this.peek() === "DIGIT") text += this.next().text;
+    }
+    return this.node(from, { k: "number", text });
+  }
+  /** Whether the number here ends in a `.` without digits after it (more than one digit). */
+  endsInBareDot(): boolean {
+    let k = 0;
+    while (this.peek(k) === "DIGIT") k++;
+    const digits = k;
+    while (
+      this.peek(k) === "," && this.peek(k + 1) === "DIGIT" && this.peek(k + 2) === "DIGIT" &&
+      this.peek(k + 3) === "DIGIT"
+    ) k += 4;
+    return (digits > 1 || k > digits) && this.peek(k) === "." && this.peek(k + 1) !== "DIGIT";
+  }
+  func(): LatexNode {
+    const from = this.pos;
+    const t = this.peek();
+    if (t === "FUNC_NORMAL") {
+      const name = this.next().text.slice(1);
+      let sub: LatexNode | undefined, sup: LatexNode | undefined;
+      const scripts = () => {
+        if (sub === undefined && this.peek() === "UNDERSCORE") {
+          sub = this.subexpr();
+        }
+        if (sup === undefined && this.peek() === "CARET") sup = this.supexpr();
+      };
+      scripts();
+      scripts();
+      const arg = this.attempt(() => {
+        this.expect("L_PAREN");
+        const e = this.funcArg();
+        this.expect("R_PAREN");
+        return e;
+      }) ?? this.mp(true);
+      return this.node(from, { k: "normalFunc", name, sub, sup, arg });
+    }
+    if (t === "LETTER" || t === "SYMBOL") {
+      const head = this.next().text;
+      const tail = this.nameTail();
+      this.expect("L_PAREN");
+      const args = this.args();
+      this.expect("R_PAREN");
+      return this.node(from, {
+        k: "call",
+        name: t === "SYMBOL" ? head.slice(1) : head,
+        ...tail,
+        args,
+      });
+    }
+    if (t === "FUNC_SQRT") {
+      this.next();
+      const root = this.peek() === "L_BRACKET"
+        ? this.attempt(() => {
+          this.next();
+          const r = this.expr();
+          this.expect("R_BRACKET");
+          return r;
+        })
+        : undefined;
+      return this.node(from, { k: "sqrt", root, base: this.braced() });
+    }
+    if (t === "FUNC_OVERLINE") {
+      this.next();
+      return this.node(from, { k: "conjugate", e: this.braced() });
+    }
+    if (t === "FUNC_INT") this.integral();
+    else if (t === "FUNC_SUM" || t === "FUNC_PROD") this.bigOperator();
+    else if (t === "FUNC_LIM") this.limit();
+    else throw new Fail();
+    return this.node(from, { k: "opaque" });
+  }
+  /**
+   * args: `expr ',' args | expr`. The first alternative wins where it fits, and then a number
+   * may not swallow the comma: `f(1,1006)` has two arguments.
+   */
+  args(): LatexNode[] {
+    const start = this.pos;
+    const whole = this.expr();
+    if (this.peek() === "," || !this.ts.tokens.slice(start, this.pos).some((t) => t.type === ",")) {
+      return this.peek() === "," ? (this.next(), [whole, ...this.args()]) : [whole];
+    }
+    const end = this.pos;
+    this.pos = start;
+    this.commaGroups = false;
+    const first = this.attempt(() => this.expr());
+    this.commaGroups = true;
+    if (first !== undefined && this.peek() === ",") {
+      const rest = this.attempt(() => (this.next(), this.args()));
+      if (rest !== undefined && this.peek() === "R_PAREN") return [first, ...rest];
+    }
+    this.pos = end;
+    return [whole];
+  }
+  /** func_arg: expr (',' expr)* — the function reads the first. */
+  funcArg(): LatexNode {
+    const first = this.expr();
+    while (this.peek() === ",") {
+      this.next();
+      this.expr();
+    }
+    return first;
+  }
+  integral(): void {
+    this.next();
+    this.attempt(() => {
+      if (this.peek() === "UNDERSCORE") (this.subexpr(), this.supexpr());
+      else (this.supexpr(), this.subexpr());
+    });
+    const body = this.attempt(() => this.expr());
+    if (this.peek() === "DIFFERENTIAL") this.next();
+    else if (body === undefined) throw new Fail();
+  }
+  bigOperator(): void {
+    this.next();
+    const subeq = () => {
+      this.expect("UNDERSCORE");
+      this.expect("L_BRACE");
+      this.equality();
+      this.expect("R_BRACE");
+    };
+    if (this.peek() === "UNDERSCORE") (subeq(), this.supexpr());
+    else (this.supexpr(), subeq());
+    this.mp(false);
+  }
+  limit(): void {
+    this.next();
+    this.expect("UNDERSCORE");
+    this.expect("L_BRACE");
+    if (this.peek() !== "LETTER") this.expect("SYMBOL");
+    else this.next();
+    this.expect("LIM_APPROACH_SYM");
+    this.expr();
+    if (this.peek() === "CARET") {
+      this.next();
+      if (this.peek() === "L_BRACE") {
+        this.next();
+        if (this.peek() !== "ADD") this.expect("SUB");
+        else this.next();
+        this.expect("R_BRACE");
+      } else if (this.peek() !== "ADD") this.expect("SUB");
+      else this.next();
+    }
+    this.expect("R_BRACE");
+    this.mp(false);
+  }
+}
+
+/** The first relation of `text` as sympy's grammar reads it, with its tokens (for node text). */
+export function parseLatexTree(text: string): { tree: LatexNode; tokens: Token[] } {
+  const ts = new TokenStream(text);
+  const p = new Parser(ts);
+  try {
+    const tree = p.relation();
+    p.peek(); // antlr reads the token after the last it used
+    return { tree, tokens: ts.tokens };
+  } catch (e) {
+    if (e instanceof Fail) throw new SympyLatexError("parse_latex would raise: syntax error");
+    throw e;
+  }
+}
+
+/** The text of a node as antlr's getText gives it (tokens joined, skipped ones left out). */
+export function nodeText(tokens: Token[], n: LatexNode): string {
+  return tokens.slice(n.from, n.to).map((t) => t.text).join("");
+}
