@@ -7,6 +7,7 @@
  * SympyLatexError.
  */
 import { SympyLatexError, type Token, TokenStream } from "./sympy_latex_lex.ts";
+import { bigOperator, evalAt, integral, limit } from "./sympy_latex_opaque.ts";
 
 /** A parsed node; `from`/`to` are token indices, for the text of opaque constructs. */
 export type LatexNode =
@@ -33,7 +34,8 @@ export type LatexNode =
 type Body = LatexNode extends infer N ? N extends unknown ? Omit<N, "from" | "to"> : never
   : never;
 
-class Fail extends Error {}
+/** A syntax error: the alternative being tried does not fit. */
+export class Fail extends Error {}
 
 const RELATIONS = new Set(["EQUAL", "LT", "LTE", "GT", "GTE", "NEQ"]);
 const MP_OPS: Record<string, "mul" | "div"> = {
@@ -51,7 +53,8 @@ const GROUPS: Record<string, string> = {
   L_BRACE_LITERAL: "R_BRACE_LITERAL",
 };
 
-class Parser {
+/** The parser state: tokens, position, and one method per grammar rule. */
+export class Parser {
   pos = 0;
   /** Whether numbers read `,ddd` groups (not in a function argument that needs its comma). */
   commaGroups = true;
@@ -151,32 +154,11 @@ class Parser {
       if (this.peek() === "BANG") {
         this.next();
         ops.push("bang");
-      } else if (this.peek() === "BAR" && this.attempt(() => this.evalAt()) !== undefined) {
+      } else if (this.peek() === "BAR" && this.attempt(() => evalAt(this)) !== undefined) {
         ops.push("evalAt");
       } else break;
     }
     return ops.length === 0 ? base : this.node(from, { k: "postfix", base, ops });
-  }
-  /** eval_at: `|^{..}_{..}` (kept opaque). */
-  evalAt(): void {
-    this.expect("BAR");
-    const bound = (type: string) => {
-      this.expect(type);
-      this.expect("L_BRACE");
-      if (this.attempt(() => (this.expr(), this.expect("R_BRACE"))) === undefined) {
-        this.equality();
-        this.expect("R_BRACE");
-      }
-    };
-    if (this.peek() === "CARET") {
-      bound("CARET");
-      if (this.peek() === "UNDERSCORE") this.attempt(() => bound("UNDERSCORE"));
-    } else bound("UNDERSCORE");
-  }
-  equality(): void {
-    this.expr();
-    this.expect("EQUAL");
-    this.expr();
   }
   exp(nofunc: boolean): LatexNode {
     const from = this.pos;
@@ -396,9 +378,9 @@ class Parser {
       this.next();
       return this.node(from, { k: "conjugate", e: this.braced() });
     }
-    if (t === "FUNC_INT") this.integral();
-    else if (t === "FUNC_SUM" || t === "FUNC_PROD") this.bigOperator();
-    else if (t === "FUNC_LIM") this.limit();
+    if (t === "FUNC_INT") integral(this);
+    else if (t === "FUNC_SUM" || t === "FUNC_PROD") bigOperator(this);
+    else if (t === "FUNC_LIM") limit(this);
     else throw new Fail();
     return this.node(from, { k: "opaque" });
   }
@@ -432,49 +414,6 @@ class Parser {
       this.expr();
     }
     return first;
-  }
-  integral(): void {
-    this.next();
-    this.attempt(() => {
-      if (this.peek() === "UNDERSCORE") (this.subexpr(), this.supexpr());
-      else (this.supexpr(), this.subexpr());
-    });
-    const body = this.attempt(() => this.expr());
-    if (this.peek() === "DIFFERENTIAL") this.next();
-    else if (body === undefined) throw new Fail();
-  }
-  bigOperator(): void {
-    this.next();
-    const subeq = () => {
-      this.expect("UNDERSCORE");
-      this.expect("L_BRACE");
-      this.equality();
-      this.expect("R_BRACE");
-    };
-    if (this.peek() === "UNDERSCORE") (subeq(), this.supexpr());
-    else (this.supexpr(), subeq());
-    this.mp(false);
-  }
-  limit(): void {
-    this.next();
-    this.expect("UNDERSCORE");
-    this.expect("L_BRACE");
-    if (this.peek() !== "LETTER") this.expect("SYMBOL");
-    else this.next();
-    this.expect("LIM_APPROACH_SYM");
-    this.expr();
-    if (this.peek() === "CARET") {
-      this.next();
-      if (this.peek() === "L_BRACE") {
-        this.next();
-        if (this.peek() !== "ADD") this.expect("SUB");
-        else this.next();
-        this.expect("R_BRACE");
-      } else if (this.peek() !== "ADD") this.expect("SUB");
-      else this.next();
-    }
-    this.expect("R_BRACE");
-    this.mp(false);
   }
 }
 
