@@ -205,6 +205,10 @@ const CASES: VerdictCase[] = [
   ["2220", "2{,}220", false, "parse_latex stops at the first comma group: 2 (quirk)"],
   ["11,111,111,100", "11,111,111,100+x", false, "a constant plus x is not the constant"],
   ["0", "\\", false, "a lone backslash parses to nothing"],
+  ["2", "2x_{", true, "parse_latex stops before a factor whose subscript cannot close (quirk)"],
+  ["2", "2+", true, "a dangling plus is left unread by parse_latex (quirk)"],
+  ["4", "4=", false, "a dangling equals sign makes parse_latex raise"],
+  ["x", "x_{", false, "an unclosed subscript on the first factor makes parse_latex raise"],
   ["(312,123,231)", "3.121e+08", true, "one number to parse_latex (quirk)", "olympiadbench"],
 ];
 
