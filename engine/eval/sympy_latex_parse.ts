@@ -7,7 +7,8 @@
  * SympyLatexError.
  */
 import { SympyLatexError, type Token, TokenStream } from "./sympy_latex_lex.ts";
-import { bigOperator, evalAt, integral, limit } from "./sympy_latex_opaque.ts";
+import { evalAt } from "./sympy_latex_opaque.ts";
+import { func } from "./sympy_latex_func.ts";
 
 /** A parsed node; `from`/`to` are token indices, for the text of opaque constructs. */
 export type LatexNode =
@@ -208,7 +209,7 @@ export class Parser {
       return this.node(from, { k: t === "L_FLOOR" ? "floor" : "ceil", e });
     }
     if (!nofunc) {
-      const f = this.attempt(() => this.func());
+      const f = this.attempt(() => func(this));
       if (f !== undefined) return f;
     }
     return this.atom();
@@ -326,94 +327,6 @@ export class Parser {
       this.peek(k + 3) === "DIGIT"
     ) k += 4;
     return (digits > 1 || k > digits) && this.peek(k) === "." && this.peek(k + 1) !== "DIGIT";
-  }
-  func(): LatexNode {
-    const from = this.pos;
-    const t = this.peek();
-    if (t === "FUNC_NORMAL") {
-      const name = this.next().text.slice(1);
-      let sub: LatexNode | undefined, sup: LatexNode | undefined;
-      const scripts = () => {
-        if (sub === undefined && this.peek() === "UNDERSCORE") {
-          sub = this.subexpr();
-        }
-        if (sup === undefined && this.peek() === "CARET") sup = this.supexpr();
-      };
-      scripts();
-      scripts();
-      const arg = this.attempt(() => {
-        this.expect("L_PAREN");
-        const e = this.funcArg();
-        this.expect("R_PAREN");
-        return e;
-      }) ?? this.mp(true);
-      return this.node(from, { k: "normalFunc", name, sub, sup, arg });
-    }
-    if (t === "LETTER" || t === "SYMBOL") {
-      const head = this.next().text;
-      const tail = this.nameTail();
-      this.expect("L_PAREN");
-      const args = this.args();
-      this.expect("R_PAREN");
-      return this.node(from, {
-        k: "call",
-        name: t === "SYMBOL" ? head.slice(1) : head,
-        ...tail,
-        args,
-      });
-    }
-    if (t === "FUNC_SQRT") {
-      this.next();
-      const root = this.peek() === "L_BRACKET"
-        ? this.attempt(() => {
-          this.next();
-          const r = this.expr();
-          this.expect("R_BRACKET");
-          return r;
-        })
-        : undefined;
-      return this.node(from, { k: "sqrt", root, base: this.braced() });
-    }
-    if (t === "FUNC_OVERLINE") {
-      this.next();
-      return this.node(from, { k: "conjugate", e: this.braced() });
-    }
-    if (t === "FUNC_INT") integral(this);
-    else if (t === "FUNC_SUM" || t === "FUNC_PROD") bigOperator(this);
-    else if (t === "FUNC_LIM") limit(this);
-    else throw new Fail();
-    return this.node(from, { k: "opaque" });
-  }
-  /**
-   * args: `expr ',' args | expr`. The first alternative wins where it fits, and then a number
-   * may not swallow the comma: `f(1,1006)` has two arguments.
-   */
-  args(): LatexNode[] {
-    const start = this.pos;
-    const whole = this.expr();
-    if (this.peek() === "," || !this.ts.tokens.slice(start, this.pos).some((t) => t.type === ",")) {
-      return this.peek() === "," ? (this.next(), [whole, ...this.args()]) : [whole];
-    }
-    const end = this.pos;
-    this.pos = start;
-    this.commaGroups = false;
-    const first = this.attempt(() => this.expr());
-    this.commaGroups = true;
-    if (first !== undefined && this.peek() === ",") {
-      const rest = this.attempt(() => (this.next(), this.args()));
-      if (rest !== undefined && this.peek() === "R_PAREN") return [first, ...rest];
-    }
-    this.pos = end;
-    return [whole];
-  }
-  /** func_arg: expr (',' expr)* — the function reads the first. */
-  funcArg(): LatexNode {
-    const first = this.expr();
-    while (this.peek() === ",") {
-      this.next();
-      this.expr();
-    }
-    return first;
   }
 }
 
