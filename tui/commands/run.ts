@@ -36,8 +36,25 @@ export function register(program: Command): void {
       "abel",
     )
     .addOption(repeatable("--stop <text>", "a stop string, replacing the defaults"))
-    .option("--max-concurrent <n>", "most sequences decoded at once (default 32)")
-    .option("--kv-memory <GiB>", "most memory the KV caches of all models may take")
+    .option(
+      "--max-concurrent <n>",
+      "upper bound on sequences decoded at once (default 256); free KV blocks decide below it",
+    )
+    .option(
+      "--kv-memory <GiB>",
+      "memory of the paged KV caches of all models (default: sized from the device's memory)",
+    )
+    .option(
+      "--gpu-memory-utilization <share>",
+      "share of the GPU's memory rast may use in all, weights included (default 0.9, as vLLM)",
+    )
+    .option("--block-size <n>", "positions per KV block (default 256 on CUDA, 16 on CPU)")
+    .option(
+      "--deterministic",
+      "batch-invariant arithmetic: a sample's tokens do not depend on what shares its batch " +
+        "(concurrency, preemption); slower. Without it outputs can differ with batch " +
+        "composition, as in vLLM",
+    )
     .option("--limit <n>", "only the first n rows (of the --start/--end window)")
     .option("--start <n>", "first data row, 0-based (the run covers rows start..end-1)")
     .option("--end <n>", "the row after the last one")

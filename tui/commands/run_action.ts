@@ -21,6 +21,9 @@ export type OpenEngine = (opts: {
   device?: string;
   maxConcurrent?: number;
   kvMemoryBytes?: number;
+  gpuMemoryUtilization?: number;
+  blockSize?: number;
+  deterministic?: boolean;
   onNotice?: (message: string) => void;
 }) => Promise<RastEngine>;
 
@@ -54,6 +57,15 @@ export async function runCommand(
 
 async function generate(plan: RunPlan, config: RunCommandConfig, grader: Grader): Promise<Outcome> {
   const openEngine = await loadOpenEngine();
+  const interactive = !config.batch && Deno.stdout.isTerminal() && Deno.stdin.isTerminal();
+  // Once the TUI owns the terminal, the engine's notices (the KV pool, the closing figures)
+  // wait until it has closed.
+  const held: string[] = [];
+  let drawing = false;
+  const notice = (message: string) => {
+    if (drawing) held.push(message);
+    else console.error(`rast: ${message}`);
+  };
   const engine = await openEngine({
     baseModel: plan.baseModel.path,
     pairs: plan.pairs.map((p) => ({
@@ -67,15 +79,20 @@ async function generate(plan: RunPlan, config: RunCommandConfig, grader: Grader)
     device: config.device,
     maxConcurrent: config.maxConcurrent,
     kvMemoryBytes: config.kvMemoryBytes,
-    onNotice: (message) => console.error(`rast: ${message}`),
+    gpuMemoryUtilization: config.gpuMemoryUtilization,
+    blockSize: config.blockSize,
+    deterministic: config.deterministic,
+    onNotice: notice,
   });
   try {
     const session = await startRun(plan, grader);
     const encode = promptEncoder(plan, engine);
-    const interactive = !config.batch && Deno.stdout.isTerminal() && Deno.stdin.isTerminal();
+    drawing = interactive;
     return await show(session, engine, { interactive, json: config.json, encode });
   } finally {
     engine.close();
+    drawing = false;
+    for (const message of held) notice(message);
   }
 }
 

@@ -29,6 +29,9 @@ export interface RawRunOptions extends RawSteering, RawDevice {
   stop?: string[];
   maxConcurrent?: string;
   kvMemory?: string;
+  gpuMemoryUtilization?: string;
+  blockSize?: string;
+  deterministic?: boolean;
   limit?: string;
   start?: string;
   end?: string;
@@ -46,6 +49,12 @@ export interface RunCommandConfig extends RunConfig {
   smallModels: "whole" | "sharded";
   /** Bytes the KV caches may take (--kv-memory GiB). */
   kvMemoryBytes?: number;
+  /** Share of a GPU's memory rast may use in all (--gpu-memory-utilization). */
+  gpuMemoryUtilization?: number;
+  /** Positions per KV block (--block-size). */
+  blockSize?: number;
+  /** Batch-invariant arithmetic (--deterministic). */
+  deterministic: boolean;
 }
 
 /** Parses and checks every option; `alphaGiven` says whether --alpha was typed (not defaulted). */
@@ -88,6 +97,11 @@ export function parseRunOptions(
     kvMemoryBytes: raw.kvMemory === undefined
       ? undefined
       : Math.floor(number("--kv-memory", raw.kvMemory, { above: 0 }) * 2 ** 30),
+    gpuMemoryUtilization: raw.gpuMemoryUtilization === undefined
+      ? undefined
+      : number("--gpu-memory-utilization", raw.gpuMemoryUtilization, { above: 0, max: 1 }),
+    blockSize: optionalInteger("--block-size", raw.blockSize, 1),
+    deterministic: Boolean(raw.deterministic),
   };
   if (config.start !== undefined && config.end !== undefined && config.end <= config.start) {
     throw new UserError(
