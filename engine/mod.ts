@@ -8,6 +8,7 @@ import { type Pair, RastGroup } from "./group.ts";
 import { RastDecoder } from "./decoder.ts";
 import { checkVocabCompatible, Tokenizer, type VocabReport } from "./tokenizer.ts";
 import { resolveModel } from "./hub.ts";
+import { ensureModel } from "./hub_download.ts";
 import { EngineError } from "../ffi/errors.ts";
 import { UserError } from "./errors.ts";
 
@@ -56,7 +57,10 @@ export interface OpenedEngine extends RastEngine {
 /** Upper bound on concurrent sequences when none is given (free KV blocks decide below). */
 export const DEFAULT_MAX_CONCURRENT = 256;
 
-/** Loads one model by folder or hub id; bad input becomes a one-line UserError. */
+/**
+ * Loads one model by folder or hub id (downloaded into the cache first if it is not there); bad
+ * input becomes a one-line UserError.
+ */
 export async function loadModel(
   arg: string,
   options: Pick<
@@ -65,7 +69,7 @@ export async function loadModel(
   >,
   tensorParallel = options.tensorParallelSize ?? 1,
 ): Promise<Model> {
-  const path = resolveModel(arg).path;
+  const path = resolveModel(await ensureModel(arg)).path;
   try {
     return await Model.load(path, {
       dtype: options.dtype,

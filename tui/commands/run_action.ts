@@ -9,6 +9,7 @@ import type { RastEngine } from "../../engine/events.ts";
 import { formatMetrics, Grader } from "../../engine/eval/mod.ts";
 import { planRun, type RunPlan } from "../../engine/runs/plan.ts";
 import { type RunSession, type RunSummary, startRun } from "../../engine/runs/session.ts";
+import { describeStopIds } from "../../engine/runs/stop_ids.ts";
 import { parseRunOptions, type RawRunOptions, type RunCommandConfig } from "./run_options.ts";
 
 /** The engine factory's signature (engine/mod.ts's openEngine). */
@@ -42,6 +43,7 @@ export async function runCommand(
 ): Promise<void> {
   const config = parseRunOptions(raw, flags);
   const plan = await planRun(config);
+  console.error(`rast: stopping on token ids ${describeStopIds(plan.stopIds)}`);
   // The grader cuts outputs at the run's stop strings, as generation did.
   const grader = new Grader({ stopStrings: plan.record.settings.stopStrings });
   try {
@@ -49,7 +51,7 @@ export async function runCommand(
     const outcome: Outcome = pending === 0
       ? { summary: await (await startRun(plan, grader)).finish() }
       : await generate(plan, config, grader);
-    report(outcome, config.json);
+    report(outcome, config);
   } finally {
     grader.close();
   }
@@ -144,11 +146,13 @@ async function show(
  * one `{"kind":"metrics"}` line), or how far an unfinished run got. Sets the exit code: 0 when
  * complete or quit with `q`, 130 after Ctrl-C / SIGTERM, 1 after errors.
  */
-function report(outcome: Outcome, json: boolean): void {
+function report(outcome: Outcome, config: RunCommandConfig): void {
   const { summary, stoppedBy } = outcome;
+  const { json } = config;
   for (const error of summary.errors.slice(0, 5)) console.error(`rast: ${error}`);
   if (summary.complete && summary.metrics) {
-    const text = `${formatMetrics(summary.metrics)}\nresults in ${summary.dir}`;
+    const table = formatMetrics(summary.metrics, { majRule: config.majRule });
+    const text = `${table}\nresults in ${summary.dir}`;
     if (json) {
       console.error(text);
       console.log(JSON.stringify({ kind: "metrics", dir: summary.dir, metrics: summary.metrics }));

@@ -4,6 +4,8 @@
  */
 import { UserError } from "../../engine/errors.ts";
 import type { RunConfig } from "../../engine/runs/plan.ts";
+import { LAYOUTS } from "../../engine/runs/layout.ts";
+import { MAJ_RULES } from "../../engine/eval/vote.ts";
 import {
   integer,
   number,
@@ -27,6 +29,9 @@ export interface RawRunOptions extends RawSteering, RawDevice {
   seed: string;
   promptTemplate: string;
   stop?: string[];
+  stopId?: string[];
+  layout?: string;
+  majRule?: string;
   maxConcurrent?: string;
   kvMemory?: string;
   gpuMemoryUtilization?: string;
@@ -82,6 +87,9 @@ export function parseRunOptions(
     seed: integer("--seed", raw.seed, 0, 2 ** 32 - 1),
     promptTemplate: raw.promptTemplate,
     stopStrings: raw.stop,
+    stopIds: (raw.stopId ?? []).map((id) => integer("--stop-id", id, 0, 2 ** 31 - 1)),
+    layout: choice("--layout", raw.layout, LAYOUTS),
+    majRule: choice("--maj-rule", raw.majRule, MAJ_RULES),
     tensorParallelSize: integer("--tensor-parallel-size", raw.tensorParallelSize, 1),
     dtype,
     device: raw.device,
@@ -109,6 +117,17 @@ export function parseRunOptions(
     );
   }
   return config;
+}
+
+function choice<T extends string>(
+  flag: string,
+  value: string | undefined,
+  allowed: readonly T[],
+): T | undefined {
+  if (value === undefined || (allowed as readonly string[]).includes(value)) {
+    return value as T | undefined;
+  }
+  throw new UserError(`${flag} "${value}" is not valid; pass ${allowed.join(" or ")}`);
 }
 
 function required(value: string | undefined, flag: string, what: string): string {
