@@ -171,8 +171,9 @@ export class Scheduler {
   prepareStep(): { batch: Sequence[]; copies: [BlockId, BlockId][] } {
     const copies: [BlockId, BlockId][] = [];
     const order = [...this.active].sort((a, b) => a.admitted - b.admitted);
+    const preempted = new Set<Sequence>();
     for (const seq of order) {
-      if (!this.active.includes(seq)) continue; // preempted for an older one
+      if (preempted.has(seq)) continue; // preempted for an older one
       for (;;) {
         const copy = prepareWrite(this.pool, seq.blocks, seq.position);
         if (copy !== false) {
@@ -188,10 +189,11 @@ export class Scheduler {
           );
         }
         this.#preempt(victim);
+        preempted.add(victim);
         if (victim === seq) break;
       }
     }
-    const batch = order.filter((s) => this.active.includes(s));
+    const batch = order.filter((s) => !preempted.has(s));
     return { batch, copies };
   }
 

@@ -335,16 +335,22 @@ int64_t now_ns() {
 }
 
 namespace {
+// Only operators the shim itself calls count (depth 0 on their thread), not those an operator
+// runs inside it: the figure is what a step asks of ATen, each a launch on a GPU.
+thread_local int op_depth = 0;
+
 std::unique_ptr<at::ObserverContext> count_op(const at::RecordFunction &) {
-  ops_count.fetch_add(1, std::memory_order_relaxed);
+  if (op_depth++ == 0) ops_count.fetch_add(1, std::memory_order_relaxed);
   return nullptr;
 }
+
+void end_op(const at::RecordFunction &, at::ObserverContext *) { op_depth--; }
 }  // namespace
 
 void set_op_counting(bool on) {
   std::lock_guard<std::mutex> lock(ops_mutex);
   if (on == ops_on) return;
-  if (on) ops_callback = at::addGlobalCallback(at::RecordFunctionCallback(count_op));
+  if (on) ops_callback = at::addGlobalCallback(at::RecordFunctionCallback(count_op, end_op));
   else at::removeCallback(ops_callback);
   ops_on = on;
 }

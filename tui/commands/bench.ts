@@ -16,6 +16,15 @@ export function register(program: Command): void {
     .option("--device <name>", "cpu or cuda:N", "cpu")
     .option("--dtype <type>", "float32, bfloat16 or float16", "float32")
     .option("--json", "print the results as JSON")
+    .option(
+      "--workload",
+      "instead: replay a MATH500 x 32 answer-length distribution (lognormal, median 1,200 " +
+        "tokens, 2% at the 16,384 limit) through the real scheduler at a KV budget, steps " +
+        "costed at the bandwidth floor of the Qwen2.5-14B + 2 x 1.5B trio on an H200; the " +
+        "fixed-slot scheme beside it",
+    )
+    .option("--kv-memory <GiB>", "the workload's KV budget (default 89: an H200 beside the trio)")
+    .option("--questions <n>", "the workload's questions (default 500)")
     .action(async (options) => {
       const { benchCommand } = await import("./bench_action.ts");
       await benchCommand(options);
