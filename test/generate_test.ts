@@ -5,6 +5,7 @@ import { type OpenedEngine, openEngine } from "../engine/mod.ts";
 import type { EngineEvent, GenerateOptions, GenerateRequest } from "../engine/events.ts";
 import { readSafetensors, toFloat32 } from "../engine/safetensors.ts";
 import { FIXTURES_DIR, FLOAT32 } from "./shared.ts";
+import { assertChiSquare, expectedDistribution } from "./chi_square.ts";
 
 const dir = (m: string) => join(FIXTURES_DIR, m);
 const PROMPT0 = [5, 17, 300, 42, 999, 7, 1100];
@@ -129,32 +130,6 @@ Deno.test("cancelling stops every sample with reason cancelled", async () => {
   }
 });
 
-/** vLLM's top-p on a logit vector after temperature: the kept tokens' renormalised probabilities. */
-function expectedDistribution(z: Float32Array, temperature: number, topP: number): Float64Array {
-  const scaled = Array.from(z, (v) => v / temperature);
-  const max = Math.max(...scaled.filter(Number.isFinite));
-  const p = scaled.map((v) => (Number.isFinite(v) ? Math.exp(v - max) : 0));
-  const total = p.reduce((a, b) => a + b, 0);
-  const probs = p.map((v) => v / total);
-  const ascending = probs.map((v, i) => [v, i]).sort((a, b) => a[0] - b[0]);
-  const out = new Float64Array(z.length);
-  let cum = 0;
-  ascending.forEach(([v, i], rank) => {
-    cum += v;
-    const drop = cum <= 1 - topP && rank < ascending.length - 1;
-    if (!drop) out[i] = v;
-  });
-  const kept = out.reduce((a, b) => a + b, 0);
-  return out.map((v) => v / kept);
-}
-
-/** Upper critical value of chi-square(df) at significance 0.001 (Wilson–Hilferty). */
-function chiSquareCritical(df: number): number {
-  const z = 3.090232; // standard normal quantile at 0.999
-  const a = 2 / (9 * df);
-  return df * (1 - a + z * Math.sqrt(a)) ** 3;
-}
-
 for (const temperature of [0.7, 1.0]) {
   for (const topP of [0.95, 1.0]) {
     Deno.test(`first-token frequencies follow softmax(top-p(z) / T) at T=${temperature} p=${topP}`, async () => {
@@ -172,32 +147,7 @@ for (const temperature of [0.7, 1.0]) {
         ], { temperature, topP, maxNewTokens: 1 });
         const counts = new Float64Array(expected.length);
         for (const tokens of finished.values()) counts[tokens[0]]++;
-        for (let i = 0; i < expected.length; i++) {
-          if (expected[i] === 0) assert.equal(counts[i], 0, `token ${i} is outside the nucleus`);
-        }
-        // Bins with expected count < 5 are pooled into one.
-        let chi = 0, bins = 0, poolE = 0, poolO = 0;
-        for (let i = 0; i < expected.length; i++) {
-          const e = expected[i] * N;
-          if (e === 0) continue;
-          if (e < 5) {
-            poolE += e;
-            poolO += counts[i];
-            continue;
-          }
-          chi += (counts[i] - e) ** 2 / e;
-          bins++;
-        }
-        if (poolE > 0) {
-          chi += (poolO - poolE) ** 2 / poolE;
-          bins++;
-        }
-        assert.ok(bins >= 3, `too few bins (${bins})`);
-        const critical = chiSquareCritical(bins - 1);
-        assert.ok(
-          chi < critical,
-          `chi-square ${chi.toFixed(1)} >= ${critical.toFixed(1)} (df ${bins - 1})`,
-        );
+        assertChiSquare(counts, expected, N);
       } finally {
         engine.close();
       }

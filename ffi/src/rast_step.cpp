@@ -1,7 +1,7 @@
 // RAST, one decoding step for a batch, on the device that holds the logits:
 //   z = z_base[:V] + Σ_i w_i (z_pos_i[:V] − z_neg_i[:V]),   ids V.. of the base vocab → −inf
-// then temperature, top-k, top-p (vLLM's convention, never dropping the top token) and
-// inverse-CDF sampling with one seeded uniform per row.
+// then temperature, top-k, top-p (vLLM's convention, never dropping the top token; no sort of
+// the vocab in the usual case) and inverse-CDF sampling with one seeded uniform per row.
 #include "rast_step.h"
 
 #include <cmath>
@@ -21,6 +21,53 @@ uint64_t splitmix64(uint64_t x) {
 at::Tensor entropy(const at::Tensor &logp) {
   at::Tensor p = logp.exp();
   return -(p * logp.masked_fill(p == 0, 0)).sum(-1);
+}
+
+// Inverse-CDF sampling over tokens in descending probability: desc [B, K] probabilities and
+// ids [B, K] their token ids. vLLM's top-p keeps token j iff the mass strictly above it is < p
+// (so the top token always stays); u walks from the top token down, so it picks the same token
+// however the tail is cut.
+at::Tensor sample_descending(at::Tensor desc, const at::Tensor &ids, const at::Tensor &uniforms,
+                             float top_p) {
+  at::Tensor cdf = desc.cumsum(-1);  // [B, K]
+  desc = desc.masked_fill((cdf - desc) >= top_p, 0);
+  cdf = desc.cumsum(-1);
+  const int64_t K = desc.size(1);
+  at::Tensor target = uniforms.to(cdf.options()).unsqueeze(1) * cdf.narrow(1, K - 1, 1);
+  at::Tensor idx = (cdf <= target).sum(-1, /*keepdim=*/true);  // [B, 1]
+  // Never land on a zero-probability entry (rounding at the edge): step back to the last kept.
+  idx = at::minimum(idx, (desc > 0).sum(-1, true) - 1);
+  return ids.gather(1, idx).squeeze(1);
+}
+
+// Top-p without sorting the vocab: the nucleus almost always lies within the top NUCLEUS_K
+// tokens, and it does exactly when their mass reaches p (every later token then has at least p
+// above it). Those come sorted from topk; only when some row's nucleus is wider is the whole
+// vocab sorted. The same probabilities and the same cumulative sums either way, so both paths
+// pick the same token for the same u.
+constexpr int64_t NUCLEUS_K = 1024;
+
+at::Tensor sample_nucleus(const at::Tensor &probs, const at::Tensor &uniforms, float top_p) {
+  const int64_t V = probs.size(1);
+  if (V > NUCLEUS_K) {
+    auto [top, ids] = probs.topk(NUCLEUS_K, -1, /*largest=*/true, /*sorted=*/true);
+    at::Tensor mass = top.cumsum(-1).narrow(1, NUCLEUS_K - 1, 1);  // [B, 1]
+    if ((mass >= top_p).all().item<bool>()) return sample_descending(top, ids, uniforms, top_p);
+  }
+  auto [sorted, order] = probs.sort(-1, /*descending=*/true);
+  return sample_descending(sorted, order, uniforms, top_p);
+}
+
+// No nucleus (top-p 1): the inverse CDF in id order needs no ordering at all.
+at::Tensor sample_all(const at::Tensor &probs, const at::Tensor &uniforms) {
+  const int64_t V = probs.size(1);
+  at::Tensor cdf = probs.cumsum(-1);  // [B, V]
+  at::Tensor target = uniforms.to(cdf.options()).unsqueeze(1) * cdf.narrow(1, V - 1, 1);
+  at::Tensor idx = (cdf <= target).sum(-1, /*keepdim=*/true);  // the first id whose cdf passes u
+  // Rounding can put u at the very end: take the last id with any probability.
+  at::Tensor ids = at::arange(V, idx.options());
+  at::Tensor last = ((probs > 0).to(at::kLong) * ids).amax(-1, /*keepdim=*/true);
+  return at::minimum(idx, last).squeeze(1);
 }
 
 }  // namespace
@@ -59,23 +106,9 @@ StepResult rast_step(const at::Tensor &base, const std::vector<at::Tensor> &pos,
       at::Tensor kth = std::get<0>(logits.topk(params.top_k, -1)).narrow(1, params.top_k - 1, 1);
       logits = logits.masked_fill(logits < kth, -std::numeric_limits<float>::infinity());
     }
-    // desc: [B, V_base] probabilities sorted descending. vLLM drops the ascending-cumsum head
-    // whose mass is ≤ 1 − p; in descending order that keeps token j iff the mass strictly
-    // above it is < p (so the top token always stays).
-    auto [sorted, order] = logits.sort(-1, /*descending=*/true);
-    at::Tensor desc = at::softmax(sorted, -1);
-    at::Tensor cdf = desc.cumsum(-1);  // [B, V_base]
-    if (params.top_p < 1.0f) {
-      at::Tensor dropped = (cdf - desc) >= params.top_p;
-      desc = desc.masked_fill(dropped, 0);
-      cdf = desc.cumsum(-1);
-    }
-    // Inverse CDF from the top token down, so u picks the same token however the tail is cut.
-    at::Tensor target = uniforms.to(cdf.options()).unsqueeze(1) * cdf.narrow(1, V_base - 1, 1);
-    at::Tensor idx = (cdf <= target).sum(-1, /*keepdim=*/true);  // [B, 1]
-    // Never land on a zero-probability entry (rounding at the edge): step back to the last kept.
-    idx = at::minimum(idx, (desc > 0).sum(-1, true) - 1);
-    tokens = order.gather(1, idx).squeeze(1);
+    at::Tensor probs = at::softmax(logits, -1);  // [B, V_base]
+    tokens = params.top_p < 1.0f ? sample_nucleus(probs, uniforms, params.top_p)
+                                 : sample_all(probs, uniforms);
   }
 
   if (!params.want_stats) return {tokens, at::Tensor(), combined};
