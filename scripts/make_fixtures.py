@@ -1,16 +1,19 @@
 #!/usr/bin/env python3
-"""Make the engine's test fixtures: tiny random Hugging Face checkpoints and transformers' references.
+"""Make the engine's test fixtures: tiny random Hugging Face checkpoints, transformers' references.
 
-Written for and run with torch 2.13.0+cpu and transformers 5.17.0 (safetensors 0.7); the versions
+Written for and run with torch 2.13.0+cpu, transformers 5.17.0 and safetensors 0.8.0; the versions
 that made the committed files are in test/fixtures/tiny/MANIFEST.json. Seeded and CPU-only, so a
 rerun writes byte-identical checkpoints and the same references.
 
-    python3 scripts/make_fixtures.py            # rewrite test/fixtures/tiny/
-    python3 scripts/make_fixtures.py --check    # regenerate into a temp folder, compare, exit 1 on a difference
-    python3 scripts/make_fixtures.py --out DIR  # write somewhere else
+    python scripts/make_fixtures.py            # rewrite test/fixtures/tiny/
+    python scripts/make_fixtures.py --check    # regenerate in a temp folder, exit 1 if it differs
+    python scripts/make_fixtures.py --out DIR  # write somewhere else
 
-Needs `pip install torch transformers safetensors` (CPU wheels are enough). Only tests read the
-output; nothing in rast imports Python.
+`python` is one with torch, transformers and safetensors (CPU wheels are enough), e.g. a venv:
+`python3 -m venv .venv && .venv/bin/pip install torch transformers safetensors`. A venv keeps
+torch away from the system python3, whose torch ./rast would otherwise build against. The test
+test/fixture_generator_test.ts runs --check with RAST_FIXTURE_PYTHON (else python3). Only tests
+read the output; nothing in rast imports Python.
 
 What it writes (test/fixtures/README.md describes the files for their readers):
 - base/   Qwen2, hidden 128, 4 layers, 4 heads / 2 KV heads, vocab 1280, untied, four bf16 shards
@@ -110,8 +113,9 @@ def classic_config_keys(folder):
     path.write_text(json.dumps(config, indent=2) + "\n")
 
 
-def write_checkpoint(name, out, around=None):
-    """Build `name` with random bf16 weights, save it as a Hugging Face folder; returns the model."""
+def write_checkpoint(name, folder, around=None):
+    """Build MODELS[name] with random bf16 weights (perturbed from `around` when given), save it as
+    a Hugging Face folder; returns the model."""
     config_cls, model_cls, kwargs, seed, shard = MODELS[name]
     config = config_cls(**kwargs)
     model = model_cls(config).eval()
@@ -119,7 +123,6 @@ def write_checkpoint(name, out, around=None):
     if around is not None:
         random_weights(model, POS_SEED, around, PERTURB_STD, PERTURB_NORM_STD)
     model = model.to(torch.bfloat16)
-    folder = out / name
     model.save_pretrained(folder, max_shard_size=shard or "50GB")
     classic_config_keys(folder)
     if shard and len(list(folder.glob("model-*.safetensors"))) != SHARDS:
@@ -215,13 +218,10 @@ def classic_keys_change_nothing(folder):
 
 def generate(out):
     out.mkdir(parents=True, exist_ok=True)
-    built = {"base": write_checkpoint("base", out)}
-    built["neg"] = write_checkpoint("neg", out)
-    built["pos"] = write_checkpoint("neg", out / "_pos", around=built["neg"])
-    (out / "_pos" / "neg").rename(out / "pos")
-    (out / "_pos").rmdir()
-    built["llama3"] = write_checkpoint("llama3", out)
-    built["qwen3"] = write_checkpoint("qwen3", out)
+    built = {"neg": write_checkpoint("neg", out / "neg")}
+    built["pos"] = write_checkpoint("neg", out / "pos", around=built["neg"])
+    for name in ("base", "llama3", "qwen3"):
+        built[name] = write_checkpoint(name, out / name)
 
     info = {
         "generator": "scripts/make_fixtures.py",
@@ -249,8 +249,8 @@ def generate(out):
 
     diff = max(classic_keys_change_nothing(out / m) for m in built)
     files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
-    manifest = {**info, "min_greedy_margin": round(min(gaps.values()), 6), "classic_config_keys": list(CLASSIC_KEYS),
-                "classic_config_max_abs_diff": diff,
+    manifest = {**info, "min_greedy_margin": round(min(gaps.values()), 6),
+                "classic_config_keys": list(CLASSIC_KEYS), "classic_config_max_abs_diff": diff,
                 "files": sorted(files + ["MANIFEST.json"])}
     (out / "MANIFEST.json").write_text(json.dumps(manifest, indent=1) + "\n")
 
