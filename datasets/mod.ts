@@ -3,8 +3,12 @@
  * how the authors' harness (parse_ground_truth) reads and normalises that ground truth. Files are
  * `<data dir>/<name>/test.jsonl`, one JSON object per line, in the harness's row order.
  */
+import { fileURLToPath } from "node:url";
 import { extractCandidate } from "../engine/eval/extract.ts";
 import { pyStr, pyStrip } from "../engine/eval/python_compat.ts";
+
+/** The repository's own copies of the registered test sets: `<this folder>/<name>/test.jsonl`. */
+export const SHIPPED_DATA_DIR = fileURLToPath(new URL(".", import.meta.url));
 
 /**
  * How a raw gold answer is normalised before comparison: `math` (math500) extracts then strips

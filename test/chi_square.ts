@@ -2,7 +2,11 @@
 import assert from "node:assert/strict";
 
 /** vLLM's top-p on a logit vector after temperature: the kept tokens' renormalised probabilities. */
-export function expectedDistribution(z: Float32Array, temperature: number, topP: number): Float64Array {
+export function expectedDistribution(
+  z: Float32Array,
+  temperature: number,
+  topP: number,
+): Float64Array {
   const scaled = Array.from(z, (v) => v / temperature);
   const max = scaled.reduce((m, v) => (Number.isFinite(v) && v > m ? v : m), -Infinity);
   const p = scaled.map((v) => (Number.isFinite(v) ? Math.exp(v - max) : 0));
@@ -27,7 +31,6 @@ export function chiSquareCritical(df: number): number {
   return df * (1 - a + z * Math.sqrt(a)) ** 3;
 }
 
-
 /** Counts of N draws against the expected probabilities; bins expected below 5 are pooled. */
 export function assertChiSquare(counts: Float64Array, expected: Float64Array, N: number): void {
   for (let i = 0; i < expected.length; i++) {
@@ -51,5 +54,8 @@ export function assertChiSquare(counts: Float64Array, expected: Float64Array, N:
   }
   assert.ok(bins >= 3, `too few bins (${bins})`);
   const critical = chiSquareCritical(bins - 1);
-  assert.ok(chi < critical, `chi-square ${chi.toFixed(1)} >= ${critical.toFixed(1)} (df ${bins - 1})`);
+  assert.ok(
+    chi < critical,
+    `chi-square ${chi.toFixed(1)} >= ${critical.toFixed(1)} (df ${bins - 1})`,
+  );
 }

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readSafetensors, toFloat32 } from "../engine/safetensors.ts";
-import { FIXTURES_DIR, REPO_ROOT } from "./shared.ts";
+import { FIXTURES_DIR, REPO_ROOT } from "./paths.ts";
 import { ints } from "./fixture_cases.ts";
 import { maxRelError } from "./numeric.ts";
 

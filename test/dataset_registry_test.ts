@@ -1,11 +1,11 @@
 /**
- * The dataset registry and loader: ../shared/datasets read with the harness's ground-truth rules
+ * The dataset registry and loader: the shipped datasets/ read with the harness's ground-truth rules
  * (expected golds are the authors' parse_ground_truth outputs for those rows), any JSONL with
  * named fields, line-numbered errors, and the hub download path with a fake fetch (no network).
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { DATASETS_DIR } from "./shared.ts";
+import { DATASETS_DIR } from "./paths.ts";
 import { loadDataset, normalizeGold } from "../engine/eval/mod.ts";
 import { downloadDataset } from "../engine/eval/hub.ts";
 import { UserError } from "../engine/errors.ts";
@@ -104,6 +104,8 @@ Deno.test("malformed rows are reported with their line numbers", async () => {
   await assert.rejects(() => loadDataset(join(dir, "missing.jsonl")), /does not exist/);
 });
 
+const offline: typeof fetch = () => Promise.reject(new TypeError("fetch failed"));
+
 function fakeHub(rows: Record<string, unknown>[], pageSize = 100): typeof fetch {
   return (input) => {
     const url = new URL(String(input));
@@ -128,14 +130,13 @@ Deno.test("hub download writes the rows in order into the cache, which loadDatas
   const lines = (await Deno.readTextFile(path)).trim().split("\n");
   assert.equal(lines.length, 150);
   assert.deepEqual(JSON.parse(lines[149]), rows[149]);
-  // loadDataset with no data dir uses the cache under HF_HOME and does not fetch again
+  // with no data dir and no shipped copy, loadDataset reads the cache under HF_HOME, no fetch
   Deno.env.set("HF_HOME", home);
   Deno.env.delete("RAST_DATA_DIR");
   try {
     await Deno.mkdir(join(home, "rast", "datasets", "math500"), { recursive: true });
     await Deno.rename(path, join(home, "rast", "datasets", "math500", "test.jsonl"));
-    const offline: typeof fetch = () => Promise.reject(new TypeError("fetch failed"));
-    const ds = await loadDataset("math500", { fetch: offline });
+    const ds = await loadDataset("math500", { fetch: offline, shippedDir: join(home, "none") });
     assert.equal(ds.rows.length, 150);
     assert.equal(normalizeGold(ds.rows[7].gold, "math500"), "7");
   } finally {
@@ -143,19 +144,40 @@ Deno.test("hub download writes the rows in order into the cache, which loadDatas
   }
 });
 
-Deno.test("offline: a one-line error that names the fix", async () => {
+Deno.test("with no data dir, all six load offline from the shipped datasets/", async () => {
   const home = await Deno.makeTempDir();
   Deno.env.set("HF_HOME", home);
   Deno.env.delete("RAST_DATA_DIR");
   try {
-    const offline: typeof fetch = () => Promise.reject(new TypeError("fetch failed"));
-    const err = await loadDataset("aime24", { fetch: offline }).catch((e) => e);
+    for (const [name, [count]] of Object.entries(EXPECTED)) {
+      assert.equal((await loadDataset(name, { fetch: offline })).rows.length, count, name);
+    }
+    // an explicit data dir wins over the shipped copy
+    await Deno.mkdir(join(home, "mine", "aime24"), { recursive: true });
+    await Deno.writeTextFile(
+      join(home, "mine", "aime24", "test.jsonl"),
+      '{"problem": "q", "answer": "7"}\n',
+    );
+    const mine = await loadDataset("aime24", { dataDir: join(home, "mine"), fetch: offline });
+    assert.deepEqual(mine.rows.map((r) => r.gold), ["7"]);
+  } finally {
+    Deno.env.delete("HF_HOME");
+  }
+});
+
+Deno.test("offline with no shipped copy: a one-line error that names the fix", async () => {
+  const home = await Deno.makeTempDir();
+  Deno.env.set("HF_HOME", home);
+  Deno.env.delete("RAST_DATA_DIR");
+  const opts = { fetch: offline, shippedDir: join(home, "none") };
+  try {
+    const err = await loadDataset("aime24", opts).catch((e) => e);
     assert.ok(err instanceof UserError);
     assert.match(err.message, /^Cannot download dataset "aime24" from huggingface\.co/);
     assert.match(err.message, /--data-dir or set RAST_DATA_DIR/);
     assert.ok(!err.message.includes("\n"));
     // OlympiadBench has no hub copy: say where to put the file instead
-    await assert.rejects(() => loadDataset("olympiadbench", { fetch: offline }), /no public copy/);
+    await assert.rejects(() => loadDataset("olympiadbench", opts), /no public copy/);
   } finally {
     Deno.env.delete("HF_HOME");
   }

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { readSafetensors } from "../engine/safetensors.ts";
-import { FIXTURES_DIR, REPO_ROOT } from "./shared.ts";
+import { FIXTURES_DIR, REPO_ROOT } from "./paths.ts";
 import { ints } from "./fixture_cases.ts";
 
 const TMP = Deno.makeTempDirSync({ prefix: "rast-debug-test-" });

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { openEngine } from "../engine/mod.ts";
 import { StepDebugger, topTokens } from "../engine/debugger.ts";
 import { readSafetensors } from "../engine/safetensors.ts";
-import { FIXTURES_DIR } from "./shared.ts";
+import { FIXTURES_DIR } from "./paths.ts";
 import { ints } from "./fixture_cases.ts";
 
 Deno.test("topTokens: softmax probabilities after temperature, largest first", () => {

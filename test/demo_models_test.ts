@@ -8,7 +8,7 @@ import {
 } from "../engine/demo_models.ts";
 import { readSafetensors, readSafetensorsHeader, toFloat32 } from "../engine/safetensors.ts";
 import { checkVocabCompatible, Tokenizer } from "../engine/tokenizer.ts";
-import { REPO_ROOT } from "./shared.ts";
+import { REPO_ROOT } from "./paths.ts";
 
 const FILES = [
   "config.json",

@@ -4,8 +4,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Model } from "../engine/model.ts";
 import { readSafetensors, toFloat32 } from "../engine/safetensors.ts";
-import { FIXTURES_DIR, FLOAT32 } from "./shared.ts";
-import { promptLogits } from "./fixture_cases.ts";
+import { FIXTURES_DIR } from "./paths.ts";
+import { FLOAT32, promptLogits } from "./fixture_cases.ts";
 import { maxRelError } from "./numeric.ts";
 
 async function llamaWithConfig(edit: (config: Record<string, unknown>) => void): Promise<string> {

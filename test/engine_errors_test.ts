@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { Model } from "../engine/model.ts";
 import { EngineError } from "../ffi/errors.ts";
 import { readSafetensors, writeSafetensors } from "../engine/safetensors.ts";
-import { FIXTURES_DIR } from "./shared.ts";
+import { FIXTURES_DIR } from "./paths.ts";
 import { initSlots } from "./slots.ts";
 
 async function copyModel(name: string): Promise<string> {

@@ -1,11 +1,11 @@
-// The shim against Hugging Face transformers' fp32 logits and greedy ids (../shared fixtures).
+// The shim against Hugging Face transformers' fp32 logits and greedy ids (test/fixtures).
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Model } from "../engine/model.ts";
 import { greedyDecode } from "../engine/greedy.ts";
 import { readSafetensors } from "../engine/safetensors.ts";
-import { FIXTURES_DIR, FLOAT32 } from "./shared.ts";
-import { FIXTURE_CASES as cases, floats, ints, promptLogits } from "./fixture_cases.ts";
+import { FIXTURES_DIR } from "./paths.ts";
+import { FIXTURE_CASES as cases, FLOAT32, floats, ints, promptLogits } from "./fixture_cases.ts";
 import { maxRelError } from "./numeric.ts";
 import { BLOCK_SIZES, initSlots } from "./slots.ts";
 

@@ -1,11 +1,11 @@
 /**
- * `./rast eval` on a synthetic results folder built from ../shared/datasets/math500: the gold
+ * `./rast eval` on a synthetic results folder built from datasets/math500: the gold
  * solutions written as model outputs, some replaced by wrong or missing answers, so the expected
  * metrics follow from the construction alone.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { DATASETS_DIR, REPO_ROOT } from "./shared.ts";
+import { DATASETS_DIR, REPO_ROOT } from "./paths.ts";
 import { evaluateResultsDir, type Metrics } from "../engine/eval/mod.ts";
 
 const NO_ANSWER = "I could not solve it.";

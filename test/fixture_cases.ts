@@ -1,9 +1,12 @@
-/** The fixtures with their reference files and key names (../shared/fixtures/tiny/MANIFEST.json). */
+/** The fixtures with their reference files and key names (test/fixtures/tiny/MANIFEST.json). */
 import { join } from "node:path";
 import { type SafetensorsContents, toFloat32 } from "../engine/safetensors.ts";
 import type { Model } from "../engine/model.ts";
-import { FIXTURES_DIR } from "./shared.ts";
+import { FIXTURES_DIR } from "./paths.ts";
 import { initSlots } from "./slots.ts";
+
+/** The fixtures' references are float32: on a CUDA build the default would be the checkpoint's. */
+export const FLOAT32 = { dtype: "float32" } as const;
 
 export interface FixtureCase {
   name: string;

@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { type OpenedEngine, openEngine } from "../engine/mod.ts";
 import type { EngineEvent, GenerateOptions, GenerateRequest } from "../engine/events.ts";
 import { readSafetensors, toFloat32 } from "../engine/safetensors.ts";
-import { FIXTURES_DIR, FLOAT32 } from "./shared.ts";
+import { FIXTURES_DIR } from "./paths.ts";
+import { FLOAT32 } from "./fixture_cases.ts";
 import { assertChiSquare, expectedDistribution } from "./chi_square.ts";
 
 const dir = (m: string) => join(FIXTURES_DIR, m);

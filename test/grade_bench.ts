@@ -5,7 +5,7 @@
  * Run: deno bench -A test/grade_bench.ts (or deno run -A for one pass); prints the wall time,
  * which must stay under 60 s on a 2-core machine.
  */
-import { DATASETS_DIR } from "./shared.ts";
+import { DATASETS_DIR } from "./paths.ts";
 import { Grader, loadDataset, type Verdict } from "../engine/eval/mod.ts";
 
 const SAMPLES = 32;

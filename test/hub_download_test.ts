@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { UserError } from "../engine/errors.ts";
 import { downloadModel, ensureModel } from "../engine/hub_download.ts";
 import { startFakeHub } from "./hub_server.ts";
-import { FIXTURES_DIR, REPO_ROOT } from "./shared.ts";
+import { FIXTURES_DIR, REPO_ROOT } from "./paths.ts";
 
 const TMP = Deno.makeTempDirSync({ prefix: "rast-test-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(TMP, { recursive: true }));

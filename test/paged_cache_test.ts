@@ -6,8 +6,8 @@ import { type EngineOptions, type OpenedEngine, openEngine } from "../engine/mod
 import type { GenerateOptions, GenerateRequest } from "../engine/events.ts";
 import { readSafetensors } from "../engine/safetensors.ts";
 import { benchTrio } from "../engine/bench.ts";
-import { FIXTURES_DIR, FLOAT32 } from "./shared.ts";
-import { ints } from "./fixture_cases.ts";
+import { FIXTURES_DIR } from "./paths.ts";
+import { FLOAT32, ints } from "./fixture_cases.ts";
 import { BLOCK_SIZES } from "./slots.ts";
 
 const dir = (m: string) => join(FIXTURES_DIR, m);

@@ -1,10 +1,11 @@
-// The RAST combination and greedy decoding against transformers' reference (../shared fixtures).
+// The RAST combination and greedy decoding against transformers' reference (test/fixtures).
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Model } from "../engine/model.ts";
 import { RastGroup } from "../engine/group.ts";
 import { readSafetensors, toFloat32 } from "../engine/safetensors.ts";
-import { FIXTURES_DIR, FLOAT32 } from "./shared.ts";
+import { FIXTURES_DIR } from "./paths.ts";
+import { FLOAT32 } from "./fixture_cases.ts";
 import { maxRelError } from "./numeric.ts";
 import { rastGreedy } from "./rast_greedy.ts";
 import { BLOCK_SIZES } from "./slots.ts";

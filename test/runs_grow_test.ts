@@ -15,7 +15,7 @@ import { readRunRecord } from "../engine/runs/run_json.ts";
 import { runDir } from "../engine/runs/layout.ts";
 import { datasetFromAuthorsFolder } from "../engine/eval/cli.ts";
 import { FakeRunEngine } from "./fake_run_engine.ts";
-import { FIXTURES_DIR } from "./shared.ts";
+import { FIXTURES_DIR } from "./paths.ts";
 
 const TMP = Deno.makeTempDirSync({ prefix: "rast-test-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(TMP, { recursive: true }));

@@ -10,7 +10,7 @@ import { evaluateResultsDir, Grader } from "../engine/eval/mod.ts";
 import { planRun, type RunConfig } from "../engine/runs/plan.ts";
 import { type RunSession, startRun } from "../engine/runs/session.ts";
 import { fakeAnswerText, FakeRunEngine } from "./fake_run_engine.ts";
-import { DATASETS_DIR, FIXTURES_DIR } from "./shared.ts";
+import { DATASETS_DIR, FIXTURES_DIR } from "./paths.ts";
 
 /** Every temporary folder of this file lives here and goes when the tests end. */
 const TMP = Deno.makeTempDirSync({ prefix: "rast-test-" });

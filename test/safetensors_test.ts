@@ -10,7 +10,7 @@ import {
   writeSafetensors,
 } from "../engine/safetensors.ts";
 import { UserError } from "../engine/errors.ts";
-import { FIXTURES_DIR } from "./shared.ts";
+import { FIXTURES_DIR } from "./paths.ts";
 
 const REFERENCE = join(FIXTURES_DIR, "reference.safetensors");
 

@@ -14,7 +14,8 @@ import { planRun, type RunConfig } from "../engine/runs/plan.ts";
 import { startRun } from "../engine/runs/session.ts";
 import { readRunRecord } from "../engine/runs/run_json.ts";
 import { declaredStopIds } from "../engine/runs/stop_ids.ts";
-import { FIXTURES_DIR, FLOAT32 } from "./shared.ts";
+import { FIXTURES_DIR } from "./paths.ts";
+import { FLOAT32 } from "./fixture_cases.ts";
 
 const TMP = Deno.makeTempDirSync({ prefix: "rast-test-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(TMP, { recursive: true }));

@@ -1,5 +1,5 @@
 // Tensor parallelism (ranks as threads joined by Gloo on CPU) against a single rank and against
-// transformers' references (../shared fixtures), plus a generated model with more heads.
+// transformers' references (test/fixtures), plus a generated model with more heads.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type Dtype, Model } from "../engine/model.ts";
@@ -10,7 +10,7 @@ import { normals } from "../engine/random.ts";
 import { readSafetensors, toFloat32, writeSafetensors } from "../engine/safetensors.ts";
 import { EngineError } from "../ffi/errors.ts";
 import { Status } from "../ffi/symbols.ts";
-import { FIXTURES_DIR } from "./shared.ts";
+import { FIXTURES_DIR } from "./paths.ts";
 import { ints, promptLogits } from "./fixture_cases.ts";
 import { maxRelError } from "./numeric.ts";
 import { rastGreedy } from "./rast_greedy.ts";

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { ensureDemoTrio } from "../engine/demo_models.ts";
-import { REPO_ROOT } from "./shared.ts";
+import { REPO_ROOT } from "./paths.ts";
 
 const TMP = Deno.makeTempDirSync({ prefix: "rast-demo-test-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(TMP, { recursive: true }));

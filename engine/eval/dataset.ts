@@ -1,10 +1,11 @@
 /**
- * Loading benchmark rows: registered names (datasets/mod.ts) from the data directory (option,
- * then RAST_DATA_DIR, then the download cache, downloading when needed), or any JSONL file with
- * user-named question and answer fields. Rows keep file order; bad lines are reported by number.
+ * Loading benchmark rows: registered names (datasets/mod.ts) from the data directory given (option,
+ * then RAST_DATA_DIR), else the repository's datasets/, else the download cache (downloading when
+ * needed); or any JSONL file with user-named question and answer fields. Rows keep file order;
+ * bad lines are reported by number.
  */
 import { basename, dirname, join } from "node:path";
-import { type DatasetSpec, datasetSpec } from "../../datasets/mod.ts";
+import { type DatasetSpec, datasetSpec, SHIPPED_DATA_DIR } from "../../datasets/mod.ts";
 import { UserError } from "../errors.ts";
 import { datasetCacheDir, downloadDataset } from "./hub.ts";
 import { pyStr } from "./python_compat.ts";
@@ -26,8 +27,10 @@ export interface Dataset {
 
 /** Options of loadDataset. */
 export interface LoadDatasetOptions {
-  /** Folder holding `<name>/test.jsonl` (default: $RAST_DATA_DIR, else the download cache). */
+  /** Folder holding `<name>/test.jsonl` (default: $RAST_DATA_DIR, else the shipped copies). */
   dataDir?: string;
+  /** The repository's copies, tried when no data dir is given (default: datasets/ beside mod.ts). */
+  shippedDir?: string;
   /** Row field with the question (default: the first of question, problem, Question, input). */
   questionField?: string;
   /** Row field with the gold answer (default: the dataset's rule, or "answer"). */
@@ -44,7 +47,10 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** The file of a registered dataset, downloading it into the cache when no data dir is set. */
+/**
+ * The file of a registered dataset: an explicit data dir must hold it; otherwise the shipped copy,
+ * then the cache, downloading into the cache as the last resort.
+ */
 async function locate(spec: DatasetSpec, opts: LoadDatasetOptions): Promise<string> {
   const explicit = opts.dataDir ?? Deno.env.get("RAST_DATA_DIR");
   if (explicit) {
@@ -57,15 +63,18 @@ async function locate(spec: DatasetSpec, opts: LoadDatasetOptions): Promise<stri
       `Dataset "${spec.name}" is not in "${explicit}": expected ${
         join(explicit, spec.name, "test.jsonl")
       }; ` +
-        "fix --data-dir / RAST_DATA_DIR, or unset them to download it",
+        "fix --data-dir / RAST_DATA_DIR, or unset them to use the copy shipped in datasets/",
     );
   }
+  const shipped = join(opts.shippedDir ?? SHIPPED_DATA_DIR, spec.name, "test.jsonl");
+  if (await exists(shipped)) return shipped;
   const cached = join(datasetCacheDir(), spec.name, "test.jsonl");
   if (await exists(cached)) return cached;
   if (!spec.hub) {
     throw new UserError(
-      `Dataset "${spec.name}" has no public copy to download; put its test.jsonl in ` +
-        `<data dir>/${spec.name}/ and pass --data-dir or set RAST_DATA_DIR`,
+      `Dataset "${spec.name}" is missing from ${shipped} and has no public copy to download; ` +
+        `restore that file (git checkout) or put its test.jsonl in <data dir>/${spec.name}/ and ` +
+        "pass --data-dir or set RAST_DATA_DIR",
     );
   }
   return await downloadDataset(spec.name, spec.hub, { fetch: opts.fetch });

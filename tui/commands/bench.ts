@@ -10,7 +10,7 @@ export function register(program: Command): void {
         "for the tiny fixtures and for generated random-weight models of realistic small shapes; " +
         "then RAST trio steps at batch 1, 8 and 32.",
     )
-    .option("--fixtures <dir>", "the tiny fixtures folder (default ../shared/fixtures/tiny)")
+    .option("--fixtures <dir>", "the tiny fixtures folder (default test/fixtures/tiny)")
     .option("--steps <n>", "decode steps per measurement", "32")
     .option("--quick", "smaller generated models (for a smoke run)")
     .option("--device <name>", "cpu or cuda:N", "cpu")

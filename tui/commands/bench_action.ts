@@ -83,7 +83,7 @@ export async function benchCommand(o: {
   }
   const load = { device: o.device, dtype: o.dtype as "float32" };
   const fixtures = o.fixtures ??
-    join(fileURLToPath(new URL("../../", import.meta.url)), "..", "shared", "fixtures", "tiny");
+    join(fileURLToPath(new URL("../../", import.meta.url)), "test", "fixtures", "tiny");
   const shapes = o.quick ? QUICK : SHAPES;
   const results: Record<string, unknown> = {};
 

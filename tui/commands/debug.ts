@@ -21,7 +21,10 @@ export function register(program: Command): void {
     .option("--question <text>", "the question to answer (rendered with --prompt-template)")
     .option("--dataset <name|path>", "take the question from this dataset (with --index)")
     .option("--index <n>", "row of --dataset, 0-based (default 0)")
-    .option("--data-dir <dir>", "folder holding <name>/test.jsonl for registry datasets")
+    .option(
+      "--data-dir <dir>",
+      "folder with <name>/test.jsonl (default: $RAST_DATA_DIR, else datasets/)",
+    )
     .option("--tokens <ids>", "the prompt as comma-separated token ids (no template applied)")
     .option("--base-model <dir|Org/Name>", "the large base model (default: the demo trio)");
   addDeviceOptions(addSteeringOptions(command))

@@ -18,7 +18,10 @@ export function register(program: Command): void {
     )
     .option("--res-dir <dir>", "folder holding prediction-0.jsonl, prediction-1.jsonl, ...")
     .option("--k <n>", "largest k for pass@k and maj@k (default: the number of files)")
-    .option("--data-dir <dir>", "folder holding <name>/test.jsonl (default: $RAST_DATA_DIR)")
+    .option(
+      "--data-dir <dir>",
+      "folder with <name>/test.jsonl (default: $RAST_DATA_DIR, else datasets/)",
+    )
     .option("--timeout <seconds>", "time limit per answer comparison", "3")
     .option("--workers <n>", "worker threads for symbolic comparisons (default: CPUs)")
     .addOption(

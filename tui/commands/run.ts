@@ -21,7 +21,10 @@ export function register(program: Command): void {
       "math500, aime24, amc23, minerva_math, olympiadbench, gsm8k (or MATH, AIME, AMC, Minerva, " +
         "Olympiad, GSM8K), or a JSONL file",
     )
-    .option("--data-dir <dir>", "folder holding <name>/test.jsonl for registry datasets")
+    .option(
+      "--data-dir <dir>",
+      "folder with <name>/test.jsonl (default: $RAST_DATA_DIR, else datasets/)",
+    )
     .option(
       "--base-model <dir|Org/Name>",
       "the large base model: a folder, or a hub id (downloaded into the HF cache if missing)",

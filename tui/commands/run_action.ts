@@ -100,7 +100,7 @@ async function generate(plan: RunPlan, config: RunCommandConfig, grader: Grader)
 
 /**
  * The base tokenizer's encode; for a model folder without tokenizer.json (test checkpoints such
- * as ../shared/fixtures/tiny) the prompt's UTF-8 bytes serve as token ids, with a warning.
+ * as test/fixtures/tiny) the prompt's UTF-8 bytes serve as token ids, with a warning.
  */
 function promptEncoder(plan: RunPlan, engine: RastEngine): Encode {
   if (existsSync(join(plan.baseModel.path, "tokenizer.json"))) return (text) => engine.encode(text);
