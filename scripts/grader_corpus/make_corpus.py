@@ -32,7 +32,7 @@ from forms import numeric_value, restated_forms, wrong_forms
 DATASETS = ["math500", "minerva_math", "olympiadbench", "aime24", "amc23", "gsm8k"]
 # restated and wrong forms kept per gold answer (gsm8k's 1319 integer golds get fewer)
 PER_ROW = {"gsm8k": (2, 2)}
-DEFAULT_PER_ROW = (4, 3)
+DEFAULT_PER_ROW = (3, 3)
 
 REASONING = [
     "Let me set up the problem carefully and track each quantity.",
