@@ -22,8 +22,8 @@ Deno.test("the grader agrees with the harness on the corpus as the README quotes
   for (const figure of ["verdicts", "extraction", "gold"] as const) {
     assert.ok(
       agreement[figure] >= quoted[figure],
-      `${figure}: ${percent(agreement[figure], agreement.cases)} agree, below the quoted ` +
-        `${percent(quoted[figure], quoted.cases)}`,
+      `${figure}: ${agreement[figure]} of ${agreement.cases} agree ` +
+        `(${percent(agreement[figure], agreement.cases)}), below the quoted ${quoted[figure]}`,
     );
   }
 });

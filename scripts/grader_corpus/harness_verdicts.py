@@ -13,6 +13,15 @@ verdicts were made with Python 3.11.7, sympy 1.14.0 (the authors pinned 1.12; no
 was at hand), antlr4-python3-runtime 4.11.1 (built from the antlr4 tag v4.11.1), word2number
 1.1, regex 2026.9.29, numpy 2.4.6; the versions in use are written to the provenance file.
 
+A set-up that reproduces the committed file (no pip wheel of antlr 4.11 or word2number was at
+hand, so both were installed from their sources):
+    python3 -m venv /work/harness/venv
+    /work/harness/venv/bin/pip install sympy regex numpy setuptools wheel
+    git -C antlr4 archive v4.11.1 runtime/Python3 | tar -x    # github.com/antlr/antlr4
+    /work/harness/venv/bin/pip install --no-build-isolation ./runtime/Python3 ./w2n
+    # w2n: github.com/akshaynagpal/w2n at 33aac8a1 (word2number 1.1)
+then run this script with /work/harness/venv/bin/python.
+
 Each case goes through the harness's own pipeline, as math_eval.py and evaluate.py run it:
 the gold from parse_ground_truth on the dataset row, then again on {gt_cot, gt} as evaluate()
 does; the output stripped and cut at the stop words of the qwen prompt types, run_execute
