@@ -83,13 +83,16 @@ type RawJson = unknown;
 
 /**
  * The engine reads `2\frac{1}{2}` as the mixed number 5/2; latex2sympy reads a product (1).
- * Parse without canonicalisation, turn number-times-fraction juxtapositions into products, box.
+ * The engine reads `\mathrm{m}` as a unit; latex2sympy reads a symbol of its own, not `m` (so
+ * `0\mathrm{~m}` is 0). Parse without canonicalisation, turn number-times-fraction
+ * juxtapositions into products and units into such symbols, box.
  */
 function parseLatex(ce: ComputeEngine, latex: string): Expression {
   const isNumberJson = (j: RawJson) =>
     typeof j === "number" || (typeof j === "object" && j !== null && "num" in j);
   const fix = (j: RawJson): RawJson => {
     if (!Array.isArray(j)) return j;
+    if (j[0] === "__unit__" && j.length === 2 && typeof j[1] === "string") return `mathrm_${j[1]}`;
     const args = j.slice(1).map(fix);
     if (
       j[0] === "InvisibleOperator" && args.length === 2 && isNumberJson(args[0]) &&
