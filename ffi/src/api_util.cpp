@@ -19,6 +19,7 @@
 #include <cuda_runtime_api.h>
 #endif
 
+#include "compute_thread.h"
 #include "json.h"
 
 #ifndef RAST_TORCH_VERSION
@@ -42,28 +43,34 @@ void set_last_error(const std::string &message) { last_error_text = message; }
 const char *get_last_error() { return last_error_text.c_str(); }
 
 int32_t guarded(std::string *sink, const std::function<void()> &body) {
-  auto keep = [&](const std::string &message, int32_t code) {
-    if (sink) *sink = message;
-    else set_last_error(message);
-    return code;
-  };
-  try {
-    c10::InferenceMode guard;
-    body();
-    if (sink) sink->clear();
-    return RAST_OK;
-  } catch (const Error &e) {
-    return keep(e.what(), e.code);
-  } catch (const c10::Error &e) {
-    return keep(std::string("libtorch: ") + e.what_without_backtrace(), RAST_E_BACKEND);
-  } catch (const std::bad_alloc &) {
-    return keep("Out of memory; give the KV pool fewer blocks (--kv-memory or "
-                "--gpu-memory-utilization)", RAST_E_BACKEND);
-  } catch (const std::exception &e) {
-    return keep(e.what(), RAST_E_BACKEND);
-  } catch (...) {
-    return keep("Unknown failure inside the shim", RAST_E_BACKEND);
-  }
+  int32_t code = RAST_OK;
+  std::string message;
+  on_compute_thread([&] {
+    try {
+      c10::InferenceMode guard;
+      body();
+    } catch (const Error &e) {
+      code = e.code;
+      message = e.what();
+    } catch (const c10::Error &e) {
+      code = RAST_E_BACKEND;
+      message = std::string("libtorch: ") + e.what_without_backtrace();
+    } catch (const std::bad_alloc &) {
+      code = RAST_E_BACKEND;
+      message = "Out of memory; give the KV pool fewer blocks (--kv-memory or "
+                "--gpu-memory-utilization)";
+    } catch (const std::exception &e) {
+      code = RAST_E_BACKEND;
+      message = e.what();
+    } catch (...) {
+      code = RAST_E_BACKEND;
+      message = "Unknown failure inside the shim";
+    }
+  });
+  // The message goes where the caller reads it: the handle, or the calling thread's own.
+  if (sink) *sink = message;
+  else if (code != RAST_OK) set_last_error(message);
+  return code;
 }
 
 void write_text(const std::string &text, char *buf, int64_t cap, int64_t *len) {

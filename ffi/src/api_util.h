@@ -26,8 +26,9 @@ namespace rast {
 void set_last_error(const std::string &message);
 const char *get_last_error();
 
-// Runs body under InferenceMode; returns RAST_OK or the code of whatever it threw, keeping the
-// message in *sink (a handle's error) or, when sink is null, in this thread's last error.
+// Runs body on the compute thread under InferenceMode; returns RAST_OK or the code of whatever
+// it threw, keeping the message in *sink (a handle's error) or, when sink is null, in the calling
+// thread's last error.
 int32_t guarded(std::string *sink, const std::function<void()> &body);
 
 // Copies text into a caller buffer of cap bytes (NUL-terminated); *len gets the full length.
