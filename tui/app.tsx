@@ -13,6 +13,7 @@ import { type QuestionSource, RastView } from "./components/rast_view.tsx";
 import { PaletteContext } from "./components/lines.tsx";
 import { colorFromEnv, makePalette } from "./palette.ts";
 import { useTerminalSize } from "./terminal_size.ts";
+import type { BehaviourList } from "../engine/analysis/behaviours.ts";
 
 /** Options of useEngineStream. */
 export interface EngineStreamOptions {
@@ -20,6 +21,8 @@ export interface EngineStreamOptions {
   doneBefore?: number;
   grade?: Grader;
   limits?: Partial<TuiLimits>;
+  /** Behaviour word list of the live analysis line (default engine/analysis/behaviours.json). */
+  behaviours?: BehaviourList;
   /** Redraws per second at most (default 15). */
   maxFlushesPerSecond?: number;
   now?: () => number;
@@ -52,6 +55,7 @@ export function useEngineStream(
         totalSamples: opts.totalSamples,
         doneBefore: opts.doneBefore,
         limits: opts.limits,
+        behaviours: opts.behaviours,
       }),
   );
   const pumpRef = useRef<EventPump | undefined>(undefined);

@@ -47,7 +47,8 @@ export function planLayout(
   const roomy = opts.rows >= 32;
   let question = opts.panels.question ? (roomy ? 3 : 2) : 0;
   let chosen = opts.panels.chosen ? (wide ? 3 : 1) : 0;
-  let stats = opts.panels.stats ? (roomy ? 3 : 2) : 0;
+  // The stats panel: accuracy lines, then the live analysis line.
+  let stats = opts.panels.stats ? (roomy ? 4 : 3) : 0;
   let heatRowsPerSign = opts.panels.heatmap ? (roomy ? 5 : 3) : 0;
   const minAnswer = 3;
 

@@ -6,6 +6,8 @@
 import type { EngineEvent, FinishReason, KvMemory, TokenDelta } from "../engine/events.ts";
 import type { Verdict, VerdictTable } from "./accuracy.ts";
 import { appendPiece, type PieceTail } from "./piece_tail.ts";
+import { addFinished, emptyAnalysis, type LiveAnalysis } from "./live_analysis.ts";
+import { type BehaviourList, defaultBehaviours } from "../engine/analysis/behaviours.ts";
 
 export type { Piece, PieceTail } from "./piece_tail.ts";
 export { piecesOf } from "./piece_tail.ts";
@@ -39,6 +41,8 @@ export interface LiveSample {
   sample: number;
   promptTokens: number;
   tokens: number;
+  /** Tokens equal to the base model's own argmax (path coverage). */
+  onBasePath: number;
   /** The tail of the answer so far (at most limits.maxPieces pieces); read with piecesOf. */
   pieces: PieceTail;
   /** The last limits.heatSteps steps, oldest first. */
@@ -100,6 +104,8 @@ export interface TuiState {
   memory?: KvMemory;
   errors: readonly string[];
   limits: TuiLimits;
+  /** Path coverage and behaviour counters of the finished samples (live_analysis.ts). */
+  analysis: LiveAnalysis;
 }
 
 /** Everything the reducer understands. */
@@ -132,7 +138,13 @@ export function sampleKey(request: number, sample: number): string {
 
 /** The state before any event. */
 export function initialState(
-  opts: { now: number; totalSamples: number; doneBefore?: number; limits?: Partial<TuiLimits> },
+  opts: {
+    now: number;
+    totalSamples: number;
+    doneBefore?: number;
+    limits?: Partial<TuiLimits>;
+    behaviours?: BehaviourList;
+  },
 ): TuiState {
   return {
     now: opts.now,
@@ -154,6 +166,7 @@ export function initialState(
     waiting: 0,
     errors: [],
     limits: { ...DEFAULT_LIMITS, ...opts.limits },
+    analysis: emptyAnalysis(opts.behaviours ?? defaultBehaviours()),
   };
 }
 
@@ -252,6 +265,7 @@ class Draft {
         const live = this.#live(event.request, event.sample);
         const { stats } = event;
         live.tokens++;
+        if (stats.baseArgmax === event.id) live.onBasePath++;
         s.tokensSeen++;
         if (event.text !== "") {
           const piece = { text: event.text, delta: stats.delta };
@@ -281,6 +295,11 @@ class Draft {
         const key = sampleKey(event.request, event.sample);
         const samples = this.#samplesForWrite();
         const order = [...samples.keys()];
+        const live = samples.get(key);
+        if (event.reason !== "cancelled") {
+          const counts = { tokens: live?.tokens ?? 0, onBasePath: live?.onBasePath ?? 0 };
+          s.analysis = addFinished(s.analysis, { ...counts, text: event.text });
+        }
         samples.delete(key);
         if (s.selected === key) {
           const rest = order.slice(order.indexOf(key) + 1).concat(
@@ -364,6 +383,7 @@ class Draft {
       sample,
       promptTokens: 0,
       tokens: 0,
+      onBasePath: 0,
       pieces: { log: [], start: 0, end: 0 },
       steps: [],
     };

@@ -7,6 +7,7 @@ import { register as registerEval } from "./eval.ts";
 import { register as registerGrade } from "./grade.ts";
 import { register as registerDemo } from "./demo.ts";
 import { register as registerDebug } from "./debug.ts";
+import { register as registerAnalyze } from "./analyze.ts";
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -18,4 +19,5 @@ export const commandModules: RegisterCommand[] = [
   registerBench,
   registerEval,
   registerGrade,
+  registerAnalyze,
 ];

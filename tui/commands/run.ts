@@ -83,6 +83,13 @@ export function register(program: Command): void {
     .option("--output-dir <dir>", "results root", "results")
     .option("--batch", "no TUI: a progress line on stderr (implied when stdout is not a terminal)")
     .option("--json", "JSONL events on stdout (implies --batch)")
+    .option(
+      "--save-stats",
+      "write token-stats-<i>.jsonl: per generated token its id, base and combined log-probs, " +
+        "delta, the base's argmax and both entropies, for `rast analyze` (default: on in the " +
+        "TUI, off with --batch)",
+    )
+    .option("--no-save-stats", "do not write token-stats files, even in the TUI")
     .addHelpText(
       "after",
       "\nWith --start/--end/--limit the prediction files hold only that window's rows, in data\n" +

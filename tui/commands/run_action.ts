@@ -10,6 +10,7 @@ import { formatMetrics, Grader } from "../../engine/eval/mod.ts";
 import { planRun, type RunPlan } from "../../engine/runs/plan.ts";
 import { type RunSession, type RunSummary, startRun } from "../../engine/runs/session.ts";
 import { describeStopIds } from "../../engine/runs/stop_ids.ts";
+import { TokenStatsRecorder } from "../../engine/analysis/token_stats.ts";
 import { parseRunOptions, type RawRunOptions, type RunCommandConfig } from "./run_options.ts";
 
 /** The engine factory's signature (engine/mod.ts's openEngine). */
@@ -89,13 +90,24 @@ async function generate(plan: RunPlan, config: RunCommandConfig, grader: Grader)
   try {
     const session = await startRun(plan, grader);
     const encode = promptEncoder(plan, engine);
+    const recorder = (config.saveStats ?? interactive) ? statsRecorder(plan) : undefined;
     drawing = interactive;
-    return await show(session, engine, { interactive, json: config.json, encode });
+    return await show(session, engine, { interactive, json: config.json, encode, recorder });
   } finally {
     engine.close();
     drawing = false;
     for (const message of held) notice(message);
   }
+}
+
+/** The --save-stats recorder of the run, with each row's level (math500's difficulty). */
+function statsRecorder(plan: RunPlan): TokenStatsRecorder {
+  const levels = new Map<number, string>();
+  for (const row of plan.dataset.rows) {
+    const level = row.fields.level;
+    if (level !== undefined && level !== null) levels.set(row.index, String(level));
+  }
+  return new TokenStatsRecorder(plan.paths.dir, { levels });
 }
 
 /**
@@ -126,16 +138,17 @@ async function loadOpenEngine(): Promise<OpenEngine> {
 async function show(
   session: RunSession,
   engine: RastEngine,
-  opts: { interactive: boolean; json: boolean; encode: Encode },
+  opts: { interactive: boolean; json: boolean; encode: Encode; recorder?: TokenStatsRecorder },
 ): Promise<Outcome> {
   const { showHeadless, showInteractive } = await import("./run_modes.ts");
   const { dataset, paths } = session.plan;
   const shown = opts.interactive
     ? await showInteractive(session, engine, {
       encode: opts.encode,
+      recorder: opts.recorder,
       title: `${dataset.name} · ${paths.dir}`,
     })
-    : await showHeadless(session, engine, { json: opts.json, encode: opts.encode });
+    : await showHeadless(session, engine, opts);
   const summary = await session.finish();
   if (shown.failure) summary.errors.push(shown.failure);
   return { summary, stoppedBy: shown.stoppedBy === "deadline" ? undefined : shown.stoppedBy };

@@ -3,8 +3,9 @@
  * line on stderr (JSONL on stdout with json). Both stop early on a deadline; batch mode also on
  * Ctrl-C / SIGTERM, the TUI on `q`. Work done so far stays journalled either way.
  */
-import type { RastEngine } from "../../engine/events.ts";
+import type { EngineEvent, RastEngine } from "../../engine/events.ts";
 import type { RunSession } from "../../engine/runs/mod.ts";
+import { recordTokenStats, type TokenStatsRecorder } from "../../engine/analysis/token_stats.ts";
 import { enableLiveScreen } from "./live_screen.ts";
 
 /** How the shown part of a session ended. */
@@ -19,6 +20,18 @@ export interface ShowOptions {
   encode?: (text: string) => number[];
   /** Stop after this many milliseconds. */
   deadlineMs?: number;
+  /** Saves the per-token records of finished samples (--save-stats). */
+  recorder?: TokenStatsRecorder;
+}
+
+/** The session's events, through the recorder when there is one. */
+function sessionEvents(
+  session: RunSession,
+  engine: RastEngine,
+  opts: ShowOptions & { signal?: AbortSignal },
+): AsyncIterable<EngineEvent> {
+  const events = session.events(engine, { signal: opts.signal, encode: opts.encode });
+  return opts.recorder ? recordTokenStats(events, opts.recorder) : events;
 }
 
 const message = (err: unknown) => err instanceof Error ? err.message : String(err);
@@ -56,7 +69,7 @@ export async function showHeadless(
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
   for (const signal of signals) Deno.addSignalListener(signal, onSignal);
   try {
-    const events = session.events(engine, { signal: abort.signal, encode: opts.encode });
+    const events = sessionEvents(session, engine, { ...opts, signal: abort.signal });
     for await (const event of events) reporter.event(event);
     return { stoppedBy };
   } catch (err) {
@@ -78,7 +91,7 @@ export async function showInteractive(
   const { startTui } = await import("../mod.ts");
   const { dataset, config } = session.plan;
   const tui = startTui({
-    events: session.events(engine, { encode: opts.encode }),
+    events: sessionEvents(session, engine, opts),
     totalSamples: session.total,
     doneBefore: session.doneBefore,
     samplesPerRequest: config.numRuns,

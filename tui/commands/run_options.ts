@@ -43,6 +43,7 @@ export interface RawRunOptions extends RawSteering, RawDevice {
   outputDir: string;
   batch?: boolean;
   json?: boolean;
+  saveStats?: boolean;
 }
 
 /** Validated options plus how to show progress. */
@@ -60,6 +61,8 @@ export interface RunCommandConfig extends RunConfig {
   blockSize?: number;
   /** Batch-invariant arithmetic (--deterministic). */
   deterministic: boolean;
+  /** --save-stats / --no-save-stats; undefined: on in the TUI, off in batch mode. */
+  saveStats?: boolean;
 }
 
 /** Parses and checks every option; `alphaGiven` says whether --alpha was typed (not defaulted). */
@@ -110,6 +113,7 @@ export function parseRunOptions(
       : number("--gpu-memory-utilization", raw.gpuMemoryUtilization, { above: 0, max: 1 }),
     blockSize: optionalInteger("--block-size", raw.blockSize, 1),
     deterministic: Boolean(raw.deterministic),
+    saveStats: raw.saveStats,
   };
   if (config.start !== undefined && config.end !== undefined && config.end <= config.start) {
     throw new UserError(

@@ -5,6 +5,7 @@ import { type MajRule, summarizeAccuracy } from "../accuracy.ts";
 import { planLayout } from "../layout.ts";
 import { selectedSample, throughput, type TuiState } from "../state.ts";
 import { AccuracyPanel } from "./accuracy_panel.tsx";
+import { AnalysisLine } from "./analysis_line.tsx";
 import { AnswerStream } from "./answer_stream.tsx";
 import { ChosenTokenPanel } from "./chosen_token.tsx";
 import { FinishedLog } from "./finished_log.tsx";
@@ -76,6 +77,8 @@ export function RastView(props: RastViewProps) {
     <AnswerStream sample={sample} idle={idle} width={layout.mainWidth} height={layout.answer} />
   );
   const sideWidth = layout.sideWidth > 0 ? layout.sideWidth : layout.columns;
+  // The stats panel's last line is the live analysis once the accuracy has a line of its own.
+  const analysisLines = layout.stats >= 2 ? 1 : 0;
   const details = (
     <>
       {layout.heatmap > 0 && (
@@ -93,8 +96,9 @@ export function RastView(props: RastViewProps) {
         liveSamples={liveSamples}
         samplesPerRequest={props.samplesPerRequest}
         width={sideWidth}
-        height={layout.stats}
+        height={analysisLines > 0 ? layout.stats - 1 : layout.stats}
       />
+      {analysisLines > 0 && <AnalysisLine state={state} width={sideWidth} />}
     </>
   );
   const bodyHeight = layout.sideWidth > 0
