@@ -41,6 +41,7 @@ export interface RawRunOptions extends RawSteering, RawDevice {
   start?: string;
   end?: string;
   outputDir: string;
+  wait?: boolean;
   batch?: boolean;
   json?: boolean;
 }
@@ -60,7 +61,15 @@ export interface RunCommandConfig extends RunConfig {
   blockSize?: number;
   /** Batch-invariant arithmetic (--deterministic). */
   deterministic: boolean;
+  /** Queue behind another process holding the run folder instead of refusing (--wait). */
+  wait: boolean;
 }
+
+/**
+ * The most --num-runs: the authors use 32, and 10,000 samples per question is far past any
+ * pass@k anyone reports; a larger number is a typo, refused before anything loads.
+ */
+export const MAX_NUM_RUNS = 10_000;
 
 /** Parses and checks every option; `alphaGiven` says whether --alpha was typed (not defaulted). */
 export function parseRunOptions(
@@ -83,7 +92,7 @@ export function parseRunOptions(
     temperature: number("--temperature", raw.temperature, { min: 0 }),
     topP: number("--top-p", raw.topP, { above: 0, max: 1 }),
     maxTokens: integer("--max-tokens", raw.maxTokens, 1),
-    numRuns: integer("--num-runs", raw.numRuns, 1),
+    numRuns: integer("--num-runs", raw.numRuns, 1, MAX_NUM_RUNS),
     seed: integer("--seed", raw.seed, 0, 2 ** 32 - 1),
     promptTemplate: raw.promptTemplate,
     stopStrings: raw.stop,
@@ -110,6 +119,7 @@ export function parseRunOptions(
       : number("--gpu-memory-utilization", raw.gpuMemoryUtilization, { above: 0, max: 1 }),
     blockSize: optionalInteger("--block-size", raw.blockSize, 1),
     deterministic: Boolean(raw.deterministic),
+    wait: Boolean(raw.wait),
   };
   if (config.start !== undefined && config.end !== undefined && config.end <= config.start) {
     throw new UserError(
