@@ -8,6 +8,9 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { UserError } from "../errors.ts";
 
+/** The lock's file name in a run folder; it holds the holder's pid and host, not results. */
+export const LOCK_FILE = "lock";
+
 const LOCK_EX = 2;
 const LOCK_NB = 4;
 const O_RDWR = 0o2;
@@ -65,7 +68,7 @@ export class RunLock {
     dir: string,
     opts: { wait?: boolean; name?: string } = {},
   ): Promise<RunLock> {
-    const path = join(dir, opts.name ?? "lock");
+    const path = join(dir, opts.name ?? LOCK_FILE);
     const fd = c().open(new TextEncoder().encode(path + "\0"), O_RDWR | O_CREAT | O_CLOEXEC, 0o644);
     if (fd < 0) {
       throw new UserError(
