@@ -62,7 +62,9 @@ async function generate(session: RunSession, config: RunCommandConfig): Promise<
   const { plan } = session;
   let openEngine: OpenEngine;
   let engine: RastEngine;
-  const interactive = !config.batch && Deno.stdout.isTerminal() && Deno.stdin.isTerminal();
+  // A dumb terminal cannot redraw in place: it gets the batch progress line.
+  const interactive = !config.batch && Deno.stdout.isTerminal() && Deno.stdin.isTerminal() &&
+    Deno.env.get("TERM") !== "dumb";
   // Once the TUI owns the terminal, the engine's notices (the KV pool, the closing figures)
   // wait until it has closed.
   const held: string[] = [];
