@@ -222,6 +222,17 @@ export class RastDecoder implements RastEngine {
         for (let i = 0; i < n; i++) {
           const seq = batch[i];
           const id = tokens[i];
+          if (id < 0) {
+            scheduler.finish(seq);
+            streams.delete(seq);
+            yield {
+              kind: "error",
+              request: seq.request,
+              sample: seq.sample,
+              message: this.#nonFiniteMessage(id, seq.generated.length),
+            };
+            continue;
+          }
           seq.generated.push(id);
           seq.nextToken = id;
           seq.position++;
@@ -262,6 +273,19 @@ export class RastDecoder implements RastEngine {
     } catch (err) {
       yield { kind: "error", message: err instanceof Error ? err.message : String(err) };
     }
+  }
+
+  /** The shim's code for a row with NaN / infinite logits (rast.h) as a message naming the model. */
+  #nonFiniteMessage(code: number, step: number): string {
+    const m = -1 - code; // 0 base, 1 + 2i positive i, 2 + 2i negative i
+    const { base, pairs } = this.group;
+    const pair = Math.floor((m - 1) / 2);
+    const [role, model] = m === 0
+      ? ["base model", base]
+      : m % 2 === 1
+      ? [`positive model ${pair + 1}`, pairs[pair].positive]
+      : [`negative model ${pair + 1}`, pairs[pair].negative];
+    return `Non-finite logits (NaN or infinity) from the ${role} "${model.info.dir}" at generated token ${step}; check that checkpoint's weights`;
   }
 
   #seedOf = (request: GenerateRequest, sample: number): bigint => sampleSeed(request.seed, sample);

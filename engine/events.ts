@@ -57,7 +57,8 @@ export type EngineEvent =
     text: string;
     tokens: number[];
   }
-  | { kind: "error"; request?: number; message: string }
+  /** With `sample`, that one sample failed (e.g. non-finite logits) and the others go on. */
+  | { kind: "error"; request?: number; sample?: number; message: string }
   | {
     kind: "progress";
     tokensPerSecond: number;

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { rowSeed } from "../engine/runs/seeds.ts";
-import { FIXTURES_DIR, REPO_ROOT } from "./shared.ts";
+import { FIXTURES_DIR, REPO_ROOT } from "./paths.ts";
 
 const TMP = Deno.makeTempDirSync({ prefix: "rast-analyze-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(TMP, { recursive: true }));

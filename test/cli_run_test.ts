@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { FIXTURES_DIR, REPO_ROOT } from "./paths.ts";
+import { LOCK_FILE } from "../engine/runs/lock.ts";
 
 /** Every temporary folder of this file lives here and goes when the tests end. */
 const TMP = Deno.makeTempDirSync({ prefix: "rast-test-" });
@@ -152,7 +153,7 @@ Deno.test("bad input exits 2 with one line and creates nothing", async (t) => {
 });
 
 function snapshot(dir: string): string[] {
-  return [...Deno.readDirSync(dir)].map((e) =>
+  return [...Deno.readDirSync(dir)].filter((e) => e.name !== LOCK_FILE).map((e) =>
     `${e.name}\n${Deno.readTextFileSync(join(dir, e.name))}`
   ).sort();
 }

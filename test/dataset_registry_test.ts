@@ -104,6 +104,30 @@ Deno.test("malformed rows are reported with their line numbers", async () => {
   await assert.rejects(() => loadDataset(join(dir, "missing.jsonl")), /does not exist/);
 });
 
+Deno.test("a UTF-8 byte-order mark is dropped; bytes that are not UTF-8 are refused by line", async () => {
+  const dir = await Deno.makeTempDir();
+  const bom = join(dir, "bom.jsonl");
+  await Deno.writeTextFile(bom, '\uFEFF{"question": "q\u00e9", "answer": "1"}\n');
+  const read = await loadDataset(bom);
+  assert.deepEqual(read.rows.map((r) => [r.question, r.gold]), [["q\u00e9", "1"]]);
+  const latin1 = join(dir, "latin1.jsonl");
+  const row2 = new Uint8Array([...new TextEncoder().encode('{"question": "caf'), 0xe9]);
+  await Deno.writeFile(
+    latin1,
+    new Uint8Array([
+      ...new TextEncoder().encode('{"question": "q", "answer": "1"}\n'),
+      ...row2,
+      ...new TextEncoder().encode('", "answer": "2"}\n'),
+    ]),
+  );
+  await assert.rejects(
+    () => loadDataset(latin1),
+    (err) =>
+      err instanceof UserError && /latin1\.jsonl" line 2 is not UTF-8; convert/.test(err.message),
+  );
+  await Deno.remove(dir, { recursive: true });
+});
+
 const offline: typeof fetch = () => Promise.reject(new TypeError("fetch failed"));
 
 function fakeHub(rows: Record<string, unknown>[], pageSize = 100): typeof fetch {

@@ -78,22 +78,33 @@ export class FakeRunEngine implements RastEngine {
     options: GenerateOptions,
   ): AsyncGenerator<EngineEvent> {
     this.requestsSeen.push(structuredClone(requests));
-    const queue = requests.flatMap((r) =>
-      (r.sampleIndices ?? Array.from({ length: r.samples }, (_, i) => i)).map((sample) => ({
+    // Planned lazily, as the real scheduler does: a sample's state exists once it starts.
+    const queue = requests.map((r) => ({
+      r,
+      pending: r.sampleIndices ?? Array.from({ length: r.samples }, (_, i) => i),
+      taken: 0,
+    }));
+    const take = () => {
+      while (queue.length && queue[0].taken === queue[0].pending.length) queue.shift();
+      if (!queue.length) return undefined;
+      const { r, pending } = queue[0];
+      const sample = pending[queue[0].taken++];
+      return {
         request: r.request,
         sample,
         promptTokens: r.promptIds.length,
         ids: [...new TextEncoder().encode(fakeAnswerText(r.seed, sample, r.promptIds))]
           .slice(0, options.maxNewTokens),
         at: 0,
-      }))
-    );
-    const active: typeof queue = [];
+      };
+    };
+    const waiting = () => queue.reduce((n, q) => n + q.pending.length - q.taken, 0);
+    const active: NonNullable<ReturnType<typeof take>>[] = [];
     const maxConcurrent = this.#opts.maxConcurrent ?? 4;
     let cancelled = false;
-    while (queue.length || active.length) {
-      while (active.length < maxConcurrent && queue.length) {
-        const next = queue.shift()!;
+    while (waiting() || active.length) {
+      while (active.length < maxConcurrent && waiting()) {
+        const next = take()!;
         active.push(next);
         yield {
           kind: "started",
@@ -135,7 +146,7 @@ export class FakeRunEngine implements RastEngine {
         kind: "progress",
         tokensPerSecond: 100,
         active: active.length,
-        waiting: queue.length,
+        waiting: waiting(),
         memory: { blocksUsed: active.length, blocksTotal: 64, blockSize: 16 },
       };
     }

@@ -16,6 +16,7 @@ import { runDir } from "../engine/runs/layout.ts";
 import { datasetFromAuthorsFolder } from "../engine/eval/cli.ts";
 import { FakeRunEngine } from "./fake_run_engine.ts";
 import { FIXTURES_DIR } from "./paths.ts";
+import { LOCK_FILE } from "../engine/runs/lock.ts";
 
 const TMP = Deno.makeTempDirSync({ prefix: "rast-test-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(TMP, { recursive: true }));
@@ -62,6 +63,7 @@ async function drive(session: RunSession, engine = new FakeRunEngine()) {
 function snapshot(dir: string): Map<string, { text: string; mtime: number }> {
   const out = new Map<string, { text: string; mtime: number }>();
   for (const e of Deno.readDirSync(dir)) {
+    if (e.name === LOCK_FILE) continue; // the holder note changes with every process
     const path = join(dir, e.name);
     out.set(e.name, {
       text: Deno.readTextFileSync(path),

@@ -11,6 +11,7 @@ import { planRun, type RunConfig } from "../engine/runs/plan.ts";
 import { type RunSession, startRun } from "../engine/runs/session.ts";
 import { fakeAnswerText, FakeRunEngine } from "./fake_run_engine.ts";
 import { DATASETS_DIR, FIXTURES_DIR } from "./paths.ts";
+import { LOCK_FILE } from "../engine/runs/lock.ts";
 
 /** Every temporary folder of this file lives here and goes when the tests end. */
 const TMP = Deno.makeTempDirSync({ prefix: "rast-test-" });
@@ -203,7 +204,7 @@ Deno.test("a finished run is re-reported without an engine and without rewriting
     await drive(await startRun(await planRun(config(dataDir, out)), grader), new FakeRunEngine());
     const dir = runDir(out);
     const before = new Map(
-      [...Deno.readDirSync(dir)].map((
+      [...Deno.readDirSync(dir)].filter((e) => e.name !== LOCK_FILE).map((
         e,
       ) => [e.name, Deno.statSync(join(dir, e.name)).mtime?.getTime()]),
     );
@@ -215,7 +216,7 @@ Deno.test("a finished run is re-reported without an engine and without rewriting
     assert.equal(summary.complete, true);
     assert.equal(summary.doneBefore, 18);
     const after = new Map(
-      [...Deno.readDirSync(dir)].map((
+      [...Deno.readDirSync(dir)].filter((e) => e.name !== LOCK_FILE).map((
         e,
       ) => [e.name, Deno.statSync(join(dir, e.name)).mtime?.getTime()]),
     );
@@ -252,7 +253,9 @@ Deno.test("a run folder made with other settings is refused and left untouched",
     );
     const dir = runDir(out);
     const snapshot = () =>
-      [...Deno.readDirSync(dir)].map((e) => `${e.name}:${Deno.readTextFileSync(join(dir, e.name))}`)
+      [...Deno.readDirSync(dir)].filter((e) => e.name !== LOCK_FILE).map((e) =>
+        `${e.name}:${Deno.readTextFileSync(join(dir, e.name))}`
+      )
         .sort();
     const before = snapshot();
     const refused = async (over: Partial<RunConfig>, pattern: RegExp) =>

@@ -17,7 +17,7 @@ import { AnalysisLine } from "../tui/components/analysis_line.tsx";
 import { RastView } from "../tui/components/rast_view.tsx";
 import { percent } from "../tui/format.ts";
 import { initialState, reduce, type TuiState } from "../tui/state.ts";
-import { FIXTURES_DIR } from "./shared.ts";
+import { FIXTURES_DIR } from "./paths.ts";
 
 const TMP = Deno.makeTempDirSync({ prefix: "rast-tui-analysis-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(TMP, { recursive: true }));

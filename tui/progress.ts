@@ -33,6 +33,13 @@ export interface BatchReporterOptions {
   intervalMs?: number;
   now?: () => number;
   ks?: readonly number[];
+  /**
+   * Verdicts arrive only for saved samples (a run journals before it grades): the line counts a
+   * sample done at its verdict, never at its finished event, so it claims nothing unsaved.
+   */
+  countSaved?: boolean;
+  /** Verdicts of samples saved before this process (a resume), counted in the accuracy. */
+  earlier?: readonly Verdict[];
 }
 
 const encoder = new TextEncoder();
@@ -75,6 +82,7 @@ export class BatchReporter {
     this.#stdout = opts.stdout ?? fileSink(Deno.stdout);
     this.#tty = opts.tty ?? Deno.stderr.isTerminal();
     this.#intervalMs = opts.intervalMs ?? (this.#tty ? 200 : 10_000);
+    for (const verdict of opts.earlier ?? []) this.#pending.push({ type: "verdict", verdict });
   }
 
   /** The reducer's state so far. */
@@ -110,10 +118,11 @@ export class BatchReporter {
   progressLine(): string {
     const state = this.state;
     const t = throughput(state);
-    const share = t.total > 0 ? ` (${percent(t.done / t.total)})` : "";
     const accuracy = summarizeAccuracy(state.verdicts, []);
+    const done = this.#opts.countSaved ? accuracy.graded : t.done;
+    const share = t.total > 0 ? ` (${percent(done / t.total)})` : "";
     const parts = [
-      `${t.done}/${t.total} samples${share}`,
+      `${done}/${t.total} samples${share}`,
       `${rate(t.tokensPerSecond)} tok/s`,
       state.endedAt === undefined
         ? `ETA ${duration(t.etaSeconds)}`

@@ -84,18 +84,46 @@ function fail(path: string, line: number, message: string): never {
   throw new UserError(`${path}:${line}: ${message}; fix or remove that line`);
 }
 
+/**
+ * The file as UTF-8 text: a leading byte-order mark is dropped (editors on Windows add one);
+ * bytes that are not UTF-8 are refused with the line they are on, never read as U+FFFD.
+ */
+function decodeUtf8(path: string, bytes: Uint8Array): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    // Find the first line that does not decode, to name it.
+    const strict = new TextDecoder("utf-8", { fatal: true });
+    let start = 0;
+    for (let line = 1; start <= bytes.length; line++) {
+      let end = bytes.indexOf(0x0a, start);
+      if (end < 0) end = bytes.length;
+      try {
+        strict.decode(bytes.subarray(start, end));
+      } catch {
+        throw new UserError(
+          `Dataset file "${path}" line ${line} is not UTF-8; convert the file (e.g. iconv -f latin1 -t utf-8) and rerun`,
+        );
+      }
+      start = end + 1;
+    }
+    throw new UserError(`Dataset file "${path}" is not UTF-8; convert it to UTF-8 and rerun`);
+  }
+}
+
 /** Parse a JSONL file into rows; every malformed line is reported with its number. */
 export async function readRows(
   path: string,
   rowOf: (raw: Record<string, unknown>) => { question: string; gold: string },
 ): Promise<DatasetRow[]> {
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = await Deno.readTextFile(path);
+    bytes = await Deno.readFile(path);
   } catch (err) {
     const reason = err instanceof Deno.errors.NotFound ? "it does not exist" : String(err);
     throw new UserError(`Cannot read dataset file "${path}": ${reason}`);
   }
+  const text = decodeUtf8(path, bytes);
   const rows: DatasetRow[] = [];
   text.split("\n").forEach((line, i) => {
     if (line.trim() === "") return;

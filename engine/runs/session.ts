@@ -10,9 +10,11 @@ import { computeMetrics, type Metrics } from "../eval/mod.ts";
 import { verdictsFileText } from "../eval/results.ts";
 import { makeDirDurable, writeTextAtomic } from "./atomic.ts";
 import { Journal, sampleKey, type SampleRecord, type Verdict } from "./journal.ts";
+import { RunLock } from "./lock.ts";
 import type { RunPlan } from "./plan.ts";
 import { predictionFileText } from "./predictions.ts";
 import { writeRunRecord } from "./run_json.ts";
+import { UserError } from "../errors.ts";
 import { rowSeed } from "./seeds.ts";
 
 /** What grades a finished sample (eval's Grader has this shape). */
@@ -34,6 +36,10 @@ export interface RunSummary {
   metrics?: Metrics;
   /** Engine or grader failures; their samples stay unfinished and a rerun redoes them. */
   errors: string[];
+  /** Samples the engine failed this session (journalled as failures, redone by a rerun). */
+  failed: number;
+  /** A write failed (a full disk): the run stopped there; everything before it is kept. */
+  writeFailed: boolean;
 }
 
 /** Per-call options of RunSession.events. */
@@ -44,17 +50,52 @@ export interface RunEventsOptions {
 }
 
 /**
- * Opens the run for writing: creates its folder, writes run.json (new runs, and a run grown to
+ * Opens the run for writing: creates its folder, takes its lock (one writer per folder; `wait`
+ * queues behind a holder instead of refusing), writes run.json (new runs, and a run grown to
  * more samples, whose run.json then records the new --num-runs), opens the journal.
  */
-export async function startRun(plan: RunPlan, grader: SampleGrader): Promise<RunSession> {
-  makeDirDurable(plan.paths.dir);
-  if (!existsSync(plan.paths.runJson) || plan.growing) {
-    await writeRunRecord(plan.paths.runJson, plan.record);
+export async function startRun(
+  plan: RunPlan,
+  grader: SampleGrader,
+  opts: { wait?: boolean } = {},
+): Promise<RunSession> {
+  makeRunDir(plan.paths.dir);
+  const lock = await RunLock.acquire(plan.paths.dir, { wait: opts.wait });
+  try {
+    if (!existsSync(plan.paths.runJson) || plan.growing) {
+      await writeRunRecord(plan.paths.runJson, plan.record);
+    }
+    const session = new RunSession(plan, grader, Journal.open(plan.paths.journal), lock);
+    await session.writeCompletePredictions();
+    return session;
+  } catch (err) {
+    lock.release();
+    throw err;
   }
-  const session = new RunSession(plan, grader, Journal.open(plan.paths.journal));
-  await session.writeCompletePredictions();
-  return session;
+}
+
+/** Creates the run folder, turning the OS's refusal into one line that names the fix. */
+function makeRunDir(dir: string): void {
+  try {
+    makeDirDurable(dir);
+    if (!Deno.statSync(dir).isDirectory) fail(dir, "it is not a folder");
+  } catch (err) {
+    if (err instanceof UserError) throw err;
+    const why = err instanceof Deno.errors.PermissionDenied
+      ? "permission denied"
+      : err instanceof Deno.errors.AlreadyExists || err instanceof Deno.errors.NotADirectory
+      ? "a file is in the way"
+      : err instanceof Error
+      ? err.message
+      : String(err);
+    fail(dir, why);
+  }
+}
+
+function fail(dir: string, why: string): never {
+  throw new UserError(
+    `Cannot create the run folder "${dir}": ${why}; pass an --output-dir you can write to`,
+  );
 }
 
 /** A run open for writing; see the module comment. */
@@ -69,11 +110,17 @@ export class RunSession {
   readonly #written = new Set<number>();
   readonly #errors: string[] = [];
   #inflight = new Set<Promise<void>>();
+  /** Aborts the engine when a write fails: nothing more is generated that cannot be saved. */
+  readonly #stop = new AbortController();
+  #failed = 0;
 
-  constructor(plan: RunPlan, grader: SampleGrader, journal: Journal) {
+  readonly #lock: RunLock;
+
+  constructor(plan: RunPlan, grader: SampleGrader, journal: Journal, lock: RunLock) {
     this.plan = plan;
     this.#grader = grader;
     this.#journal = journal;
+    this.#lock = lock;
     this.#rowsByIndex = new Map(plan.dataset.rows.map((r) => [r.index, r]));
     this.doneBefore = this.done;
   }
@@ -145,11 +192,11 @@ export class RunSession {
       maxNewTokens: settings.maxTokens,
       stopIds: settings.stopIds,
       stopStrings: settings.stopStrings,
-      signal: opts.signal,
+      signal: opts.signal ? AbortSignal.any([opts.signal, this.#stop.signal]) : this.#stop.signal,
     });
     for await (const event of stream) {
       if (event.kind === "finished" && event.reason !== "cancelled") this.#grade(event);
-      if (event.kind === "error") this.#errors.push(event.message);
+      if (event.kind === "error") this.#engineError(event);
       yield event;
     }
     await this.settle();
@@ -177,7 +224,7 @@ export class RunSession {
     await this.writeCompletePredictions();
     const complete = this.done === this.total;
     const metrics = complete ? await this.#writeMetrics(k) : undefined;
-    this.#journal.close();
+    this.close();
     return {
       dir: this.plan.paths.dir,
       total: this.total,
@@ -187,17 +234,49 @@ export class RunSession {
       complete,
       metrics,
       errors: [...this.#errors],
+      failed: this.#failed,
+      writeFailed: this.#stop.signal.aborted,
     };
   }
 
   /** Stops using the run without settling or writing anything more (grades in flight are lost). */
   close(): void {
     this.#journal.close();
+    this.#lock.release();
   }
 
   /** Writes each prediction file whose sample index is done for every row and not on disk yet. */
   async writeCompletePredictions(): Promise<void> {
     for (let s = 0; s < this.plan.config.numRuns; s++) await this.#writePredictionIfComplete(s);
+  }
+
+  /** An engine error; one naming a sample fails that sample only (journalled, redone later). */
+  #engineError(event: Extract<EngineEvent, { kind: "error" }>): void {
+    if (event.request === undefined || event.sample === undefined) {
+      this.#errors.push(event.message);
+      return;
+    }
+    this.#failed++;
+    this.#errors.push(`Row ${event.request} sample ${event.sample} failed: ${event.message}`);
+    try {
+      this.#journal.appendFailure({
+        row: event.request,
+        sample: event.sample,
+        failed: event.message,
+      });
+    } catch (err) {
+      this.#writeFailed(err);
+    }
+  }
+
+  /** The first failed write stops the run; later ones add nothing new. */
+  #writeFailed(err: unknown): void {
+    if (this.#stop.signal.aborted) return;
+    const why = err instanceof Error ? err.message : String(err);
+    this.#errors.push(
+      `Writing to ${this.plan.paths.dir} failed: ${why}; stopped here (every sample saved before is kept): free space or fix the folder, then rerun`,
+    );
+    this.#stop.abort();
   }
 
   #grade(event: Extract<EngineEvent, { kind: "finished" }>): void {
@@ -207,8 +286,15 @@ export class RunSession {
       return;
     }
     const key = sampleKey(event.request, event.sample);
-    const verdict = this.#grader.grade(event.text, row.gold, this.plan.dataset.name)
+    const graded = this.#grader.grade(event.text, row.gold, this.plan.dataset.name)
+      .catch((err) => {
+        const why = err instanceof Error ? err.message : String(err);
+        this.#errors.push(`Grading row ${event.request} sample ${event.sample} failed: ${why}`);
+        return undefined;
+      });
+    const verdict = graded
       .then(async (verdict) => {
+        if (!verdict) return undefined;
         const record: SampleRecord = {
           row: event.request,
           sample: event.sample,
@@ -224,8 +310,7 @@ export class RunSession {
         return verdict;
       })
       .catch((err) => {
-        const why = err instanceof Error ? err.message : String(err);
-        this.#errors.push(`Saving row ${event.request} sample ${event.sample} failed: ${why}`);
+        this.#writeFailed(err);
         return undefined;
       });
     this.#verdicts.set(key, verdict);

@@ -194,7 +194,10 @@ int32_t rast_sampling_default(rast_sampling *out);
  * then temperature, top_k, top_p and sampling with a uniform drawn from (seeds[i], position of
  * the new token): a sequence's tokens depend only on its seed and its history. Outputs
  * (caller-owned): out_tokens [n_seqs]; out_stats [n_seqs, RAST_STATS_WIDTH(stats_k)] or NULL;
- * out_logits [n_seqs, base vocab] combined logits before temperature, or NULL. */
+ * out_logits [n_seqs, base vocab] combined logits before temperature, or NULL.
+ * A row whose logits hold a NaN or an infinity in any model gets a negative token naming the
+ * first such model: -1 base, -2 - 2i positive i, -3 - 2i negative i (its statistics are
+ * meaningless); the other rows are sampled as usual. */
 int32_t rast_group_step(rast_group *g, const rast_batch *batch, const uint64_t *seeds,
                         const rast_sampling *sampling, int32_t *out_tokens, float *out_stats,
                         float *out_logits);

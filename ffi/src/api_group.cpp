@@ -52,6 +52,32 @@ std::map<rast_model *, at::Tensor> run_models(rast_group *g, const StepInput &in
   return logits;
 }
 
+// Marks rows whose logits hold a NaN or an infinity, one reduction for the whole group; such a
+// row's logits are zeroed so sampling can go on for the others, and its token becomes the code
+// of the first model at fault (rast.h: -1 base, -2 - 2i positive i, -3 - 2i negative i).
+// Returns the codes per row (0: finite), empty when every row is finite.
+std::vector<int32_t> nonfinite_rows(at::Tensor &base, std::vector<at::Tensor> &pos,
+                                    std::vector<at::Tensor> &neg) {
+  std::vector<at::Tensor *> all{&base};
+  for (size_t i = 0; i < pos.size(); i++) {
+    all.push_back(&pos[i]);
+    all.push_back(&neg[i]);
+  }
+  std::vector<at::Tensor> finite;
+  for (at::Tensor *t : all) finite.push_back(at::isfinite(*t).all(-1));
+  at::Tensor ok = at::stack(finite);  // [M, B] bool, M = 1 + 2 * pairs
+  if (ok.all().item<bool>()) return {};
+  at::Tensor host = ok.to(at::kCPU).contiguous();
+  const bool *flags = host.data_ptr<bool>();
+  const int64_t rows = host.size(1);
+  std::vector<int32_t> codes(static_cast<size_t>(rows), 0);
+  for (int64_t r = 0; r < rows; r++)
+    for (size_t m = 0; m < all.size() && codes[r] == 0; m++)
+      if (!flags[m * rows + r]) codes[r] = -1 - static_cast<int32_t>(m);
+  for (at::Tensor *t : all) *t = at::nan_to_num(*t, 0.0, 0.0, 0.0);
+  return codes;
+}
+
 }  // namespace
 
 extern "C" {
@@ -164,6 +190,7 @@ int32_t rast_group_step(rast_group *g, const rast_batch *batch, const uint64_t *
       g->last_pos.push_back(logits[g->pos[i]]);
       g->last_neg.push_back(logits[g->neg[i]]);
     }
+    std::vector<int32_t> bad = nonfinite_rows(g->last_base, g->last_pos, g->last_neg);
     const int64_t forwarded = now_ns();
     std::vector<double> u(n);
     for (int32_t i = 0; i < n; i++)
@@ -184,6 +211,8 @@ int32_t rast_group_step(rast_group *g, const rast_batch *batch, const uint64_t *
     } else {
       copy_out(out_tokens, g->last.tokens.to(at::kInt));
     }
+    for (size_t i = 0; i < bad.size(); i++)
+      if (bad[i] != 0) out_tokens[i] = bad[i];
     if (out_logits) copy_out(out_logits, g->last.combined);
     cost.ops = ops_counted() - ops;
     cost.blocking_copies = blocking_copies.load() - copies;

@@ -9,6 +9,7 @@ import { formatMetrics, Grader } from "../../engine/eval/mod.ts";
 import { planRun, type RunConfig } from "../../engine/runs/plan.ts";
 import { type RunSummary, startRun } from "../../engine/runs/session.ts";
 import { integer, number } from "./options.ts";
+import { MAX_NUM_RUNS } from "./run_options.ts";
 import { showHeadless, showInteractive } from "./run_modes.ts";
 
 /** The options as commander hands them over. */
@@ -34,7 +35,7 @@ export async function demoCommand(
   opts: { command?: string[] },
 ): Promise<void> {
   const seconds = number("--duration", raw.duration, { above: 0 });
-  const numRuns = integer("--num-runs", raw.numRuns, 1);
+  const numRuns = integer("--num-runs", raw.numRuns, 1, MAX_NUM_RUNS);
   const maxTokens = integer("--max-tokens", raw.maxTokens, 1);
   const seed = integer("--seed", raw.seed, 0, 2 ** 32 - 1);
 

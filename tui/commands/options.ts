@@ -78,7 +78,7 @@ export function parsePairs(raw: RawSteering, alphaGiven: boolean): PairOption[] 
         : ["--positive-model", "--negative-model"];
       throw new UserError(`${has} needs ${lacks}; pass both (or use --pair POS:NEG:WEIGHT)`);
     }
-    pairs.push({ positive, negative, weight: number("--alpha", raw.alpha) });
+    pairs.push({ positive, negative, weight: number("--alpha", raw.alpha, WEIGHT_BOUNDS) });
   } else if (alphaGiven) {
     number("--alpha", raw.alpha);
     throw new UserError(
@@ -98,8 +98,18 @@ export function parsePair(spec: string): PairOption {
       `--pair "${spec}" is not POS:NEG:WEIGHT; pass e.g. --pair ./pos-model:./neg-model:0.5`,
     );
   }
-  return { positive: parts[0], negative: parts[1], weight: number("--pair weight", parts[2]) };
+  return {
+    positive: parts[0],
+    negative: parts[1],
+    weight: number("--pair weight", parts[2], WEIGHT_BOUNDS),
+  };
 }
+
+/**
+ * A pair's weight: beyond ±1000 the weighted delta swamps the base logits (and near 1e308 it
+ * overflows float32 to infinity), so such a value is a typo, caught before any model loads.
+ */
+const WEIGHT_BOUNDS = { min: -1000, max: 1000 };
 
 const DTYPES = ["float32", "bfloat16", "float16"] as const;
 export type DtypeOption = typeof DTYPES[number];

@@ -34,7 +34,7 @@ type Encode = (text: string) => number[];
 /** How a session ended, besides its summary: stopped by the user, or not. */
 interface Outcome {
   summary: RunSummary;
-  stoppedBy?: "signal" | "quit";
+  stoppedBy?: "SIGINT" | "SIGTERM" | "quit";
 }
 
 /** Runs `rast run` with commander's options; throws UserError for bad input. */
@@ -48,19 +48,24 @@ export async function runCommand(
   // The grader cuts outputs at the run's stop strings, as generation did.
   const grader = new Grader({ stopStrings: plan.record.settings.stopStrings });
   try {
-    const pending = plan.total - plan.done.size;
-    const outcome: Outcome = pending === 0
-      ? { summary: await (await startRun(plan, grader)).finish() }
-      : await generate(plan, config, grader);
+    // The folder is locked (one writer) and run.json written before any weights load.
+    const session = await startRun(plan, grader, { wait: config.wait });
+    const outcome: Outcome = session.done === session.total
+      ? { summary: await session.finish() }
+      : await generate(session, config);
     report(outcome, config);
   } finally {
     grader.close();
   }
 }
 
-async function generate(plan: RunPlan, config: RunCommandConfig, grader: Grader): Promise<Outcome> {
-  const openEngine = await loadOpenEngine();
-  const interactive = !config.batch && Deno.stdout.isTerminal() && Deno.stdin.isTerminal();
+async function generate(session: RunSession, config: RunCommandConfig): Promise<Outcome> {
+  const { plan } = session;
+  let openEngine: OpenEngine;
+  let engine: RastEngine;
+  // A dumb terminal cannot redraw in place: it gets the batch progress line.
+  const interactive = !config.batch && Deno.stdout.isTerminal() && Deno.stdin.isTerminal() &&
+    Deno.env.get("TERM") !== "dumb";
   // Once the TUI owns the terminal, the engine's notices (the KV pool, the closing figures)
   // wait until it has closed.
   const held: string[] = [];
@@ -69,26 +74,31 @@ async function generate(plan: RunPlan, config: RunCommandConfig, grader: Grader)
     if (drawing) held.push(message);
     else console.error(`rast: ${message}`);
   };
-  const engine = await openEngine({
-    baseModel: plan.baseModel.path,
-    pairs: plan.pairs.map((p) => ({
-      positive: p.positive.path,
-      negative: p.negative.path,
-      weight: p.weight,
-    })),
-    tensorParallelSize: config.tensorParallelSize,
-    smallModels: config.smallModels,
-    dtype: config.dtype,
-    device: config.device,
-    maxConcurrent: config.maxConcurrent,
-    kvMemoryBytes: config.kvMemoryBytes,
-    gpuMemoryUtilization: config.gpuMemoryUtilization,
-    blockSize: config.blockSize,
-    deterministic: config.deterministic,
-    onNotice: notice,
-  });
   try {
-    const session = await startRun(plan, grader);
+    openEngine = await loadOpenEngine();
+    engine = await openEngine({
+      baseModel: plan.baseModel.path,
+      pairs: plan.pairs.map((p) => ({
+        positive: p.positive.path,
+        negative: p.negative.path,
+        weight: p.weight,
+      })),
+      tensorParallelSize: config.tensorParallelSize,
+      smallModels: config.smallModels,
+      dtype: config.dtype,
+      device: config.device,
+      maxConcurrent: config.maxConcurrent,
+      kvMemoryBytes: config.kvMemoryBytes,
+      gpuMemoryUtilization: config.gpuMemoryUtilization,
+      blockSize: config.blockSize,
+      deterministic: config.deterministic,
+      onNotice: notice,
+    });
+  } catch (err) {
+    session.close();
+    throw err;
+  }
+  try {
     const encode = promptEncoder(plan, engine);
     const recorder = (config.saveStats ?? interactive) ? statsRecorder(plan) : undefined;
     drawing = interactive;
@@ -157,12 +167,17 @@ async function show(
 /**
  * The final report: the metrics table on stdout (on stderr under --json, where stdout ends with
  * one `{"kind":"metrics"}` line), or how far an unfinished run got. Sets the exit code: 0 when
- * complete or quit with `q`, 130 after Ctrl-C / SIGTERM, 1 after errors.
+ * complete or quit with `q`, 130 after Ctrl-C, 143 after SIGTERM, 1 after any engine, grading
+ * or write failure (failed samples included), whatever the mode.
  */
 function report(outcome: Outcome, config: RunCommandConfig): void {
   const { summary, stoppedBy } = outcome;
   const { json } = config;
   for (const error of summary.errors.slice(0, 5)) console.error(`rast: ${error}`);
+  if (summary.errors.length > 5) {
+    console.error(`rast: ... and ${summary.errors.length - 5} more errors`);
+  }
+  if (summary.errors.length > 0) Deno.exitCode = 1;
   if (summary.complete && summary.metrics) {
     const table = formatMetrics(summary.metrics, { majRule: config.majRule });
     const text = `${table}\nresults in ${summary.dir}`;
@@ -172,11 +187,13 @@ function report(outcome: Outcome, config: RunCommandConfig): void {
     } else console.log(text);
     return;
   }
+  const failed = summary.failed > 0 ? `; ${summary.failed} samples failed (see above)` : "";
   console.error(
-    `rast: ${summary.done}/${summary.total} samples saved in ${summary.dir}; rerun the same command to do the rest`,
+    `rast: ${summary.done}/${summary.total} samples saved in ${summary.dir}${failed}; rerun the same command to do the rest`,
   );
-  if (summary.errors.length) Deno.exitCode = 1;
-  else if (stoppedBy === "signal") Deno.exitCode = 130;
+  if (summary.errors.length) return;
+  if (stoppedBy === "SIGINT") Deno.exitCode = 130;
+  else if (stoppedBy === "SIGTERM") Deno.exitCode = 143;
   else if (stoppedBy !== "quit") {
     console.error("rast: the engine stopped before every sample finished");
     Deno.exitCode = 1;

@@ -12,7 +12,7 @@ import { enableLiveScreen } from "./live_screen.ts";
 export interface ShowOutcome {
   /** The stream's error, if it failed. */
   failure?: string;
-  stoppedBy?: "signal" | "quit" | "deadline";
+  stoppedBy?: "SIGINT" | "SIGTERM" | "quit" | "deadline";
 }
 
 /** Options of both modes. */
@@ -43,10 +43,18 @@ export async function showHeadless(
   opts: ShowOptions & { json?: boolean },
 ): Promise<ShowOutcome> {
   const { BatchReporter } = await import("../progress.ts");
+  const numRuns = session.plan.config.numRuns;
   const reporter = new BatchReporter({
     totalSamples: session.total,
     doneBefore: session.doneBefore,
     json: Boolean(opts.json),
+    countSaved: true,
+    earlier: [...session.records.values()].filter((r) => r.sample < numRuns).map((r) => ({
+      request: r.row,
+      sample: r.sample,
+      correct: r.verdict.correct,
+      extracted: r.verdict.extracted || null,
+    })),
   });
   session.onSample((record) =>
     reporter.verdict({
@@ -58,16 +66,17 @@ export async function showHeadless(
   );
   const abort = new AbortController();
   let stoppedBy: ShowOutcome["stoppedBy"];
-  const stop = (why: "signal" | "deadline") => () => {
+  const stop = (why: NonNullable<ShowOutcome["stoppedBy"]>) => () => {
     stoppedBy ??= why;
     abort.abort();
   };
-  const onSignal = stop("signal");
   const deadline = opts.deadlineMs === undefined
     ? undefined
     : setTimeout(stop("deadline"), opts.deadlineMs);
-  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
-  for (const signal of signals) Deno.addSignalListener(signal, onSignal);
+  const onSigint = stop("SIGINT");
+  const onSigterm = stop("SIGTERM");
+  Deno.addSignalListener("SIGINT", onSigint);
+  Deno.addSignalListener("SIGTERM", onSigterm);
   try {
     const events = sessionEvents(session, engine, { ...opts, signal: abort.signal });
     for await (const event of events) reporter.event(event);
@@ -76,7 +85,8 @@ export async function showHeadless(
     return { failure: message(err), stoppedBy };
   } finally {
     clearTimeout(deadline);
-    for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
+    Deno.removeSignalListener("SIGINT", onSigint);
+    Deno.removeSignalListener("SIGTERM", onSigterm);
     reporter.finish();
   }
 }

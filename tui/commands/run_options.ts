@@ -41,6 +41,7 @@ export interface RawRunOptions extends RawSteering, RawDevice {
   start?: string;
   end?: string;
   outputDir: string;
+  wait?: boolean;
   batch?: boolean;
   json?: boolean;
   saveStats?: boolean;
@@ -63,7 +64,15 @@ export interface RunCommandConfig extends RunConfig {
   deterministic: boolean;
   /** --save-stats / --no-save-stats; undefined: on in the TUI, off in batch mode. */
   saveStats?: boolean;
+  /** Queue behind another process holding the run folder instead of refusing (--wait). */
+  wait: boolean;
 }
+
+/**
+ * The most --num-runs: the authors use 32, and 10,000 samples per question is far past any
+ * pass@k anyone reports; a larger number is a typo, refused before anything loads.
+ */
+export const MAX_NUM_RUNS = 10_000;
 
 /** Parses and checks every option; `alphaGiven` says whether --alpha was typed (not defaulted). */
 export function parseRunOptions(
@@ -86,7 +95,7 @@ export function parseRunOptions(
     temperature: number("--temperature", raw.temperature, { min: 0 }),
     topP: number("--top-p", raw.topP, { above: 0, max: 1 }),
     maxTokens: integer("--max-tokens", raw.maxTokens, 1),
-    numRuns: integer("--num-runs", raw.numRuns, 1),
+    numRuns: integer("--num-runs", raw.numRuns, 1, MAX_NUM_RUNS),
     seed: integer("--seed", raw.seed, 0, 2 ** 32 - 1),
     promptTemplate: raw.promptTemplate,
     stopStrings: raw.stop,
@@ -114,6 +123,7 @@ export function parseRunOptions(
     blockSize: optionalInteger("--block-size", raw.blockSize, 1),
     deterministic: Boolean(raw.deterministic),
     saveStats: raw.saveStats,
+    wait: Boolean(raw.wait),
   };
   if (config.start !== undefined && config.end !== undefined && config.end <= config.start) {
     throw new UserError(
