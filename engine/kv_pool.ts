@@ -6,8 +6,15 @@
  */
 import { UserError } from "./errors.ts";
 
-/** Default block size: the flash kernel's paged path wants multiples of 256 on CUDA. */
-export const defaultBlockSize = (device: string): number => (device.startsWith("cuda") ? 256 : 16);
+/**
+ * Default block size: the flash kernel's paged path wants multiples of 256 on CUDA; 16 on CPU.
+ * RAST_BLOCK_SIZE overrides it (CI runs the fixture suites at block sizes 1 and 256 this way).
+ */
+export function defaultBlockSize(device: string): number {
+  const env = Number(Deno.env.get("RAST_BLOCK_SIZE"));
+  if (Number.isInteger(env) && env >= 1) return env;
+  return device.startsWith("cuda") ? 256 : 16;
+}
 
 /** Default share of a GPU's memory rast may use in all (vLLM's default). */
 export const DEFAULT_GPU_MEMORY_UTILIZATION = 0.9;

@@ -184,6 +184,7 @@ Deno.test("the KV memory limit bounds the block pool, and a limit below one sequ
     ...FLOAT32,
     // base: 2·4 layers·2 kv heads·32·4 B; pos, neg: 2·2·2·16·4 B → 2048 + 2·512 = 3072 B/position.
     kvMemoryBytes: 3072 * 20 * 3,
+    blockSize: 16,
   });
   try {
     const { events } = await collect(engine, [

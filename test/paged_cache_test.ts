@@ -96,6 +96,7 @@ Deno.test("with the memory of 4 fixed 16k slots, short answers run at least 10x 
   const engine = await trio({
     // Today's slots: prompt + max tokens positions each, 3,072 bytes a position for the trio.
     kvMemoryBytes: 4 * (prompt.length + maxNewTokens) * 3072,
+    blockSize: 16,
     onNotice: (m) => notices.push(m),
   });
   try {
