@@ -6,52 +6,21 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { FIXTURES_DIR, REPO_ROOT } from "./paths.ts";
+import { FIXTURES_DIR } from "./paths.ts";
+import { makeDataDir, rastCommand } from "./cli_support.ts";
 
 const TMP = Deno.makeTempDirSync({ prefix: "rast-paged-run-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(TMP, { recursive: true }));
 
-function dataDir(rows: number): string {
-  const dir = Deno.makeTempDirSync({ dir: TMP, prefix: "data-" });
-  Deno.mkdirSync(join(dir, "gsm8k"));
-  const lines = Array.from(
-    { length: rows },
-    (_, i) => JSON.stringify({ question: `What is ${i} + 1?`, answer: `#### ${i + 1}` }),
-  );
-  Deno.writeTextFileSync(join(dir, "gsm8k", "test.jsonl"), lines.join("\n") + "\n");
-  return dir;
-}
-
 function command(rows: number, out: string, extra: string[]): Deno.Command {
-  return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      "-A",
-      join(REPO_ROOT, "main.ts"),
-      "run",
-      "--batch",
-      "--dataset",
-      "gsm8k",
-      "--data-dir",
-      dataDir(rows),
-      "--base-model",
-      join(FIXTURES_DIR, "base"),
-      "--positive-model",
-      join(FIXTURES_DIR, "pos"),
-      "--negative-model",
-      join(FIXTURES_DIR, "neg"),
-      "--dtype",
-      "float32",
-      "--output-dir",
-      out,
-      ...extra,
-    ],
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  });
+  return rastCommand([
+    "run",
+    "--batch",
+    ...["--dataset", "gsm8k", "--data-dir", makeDataDir(TMP, rows)],
+    ...["--base-model", join(FIXTURES_DIR, "base"), "--positive-model", join(FIXTURES_DIR, "pos")],
+    ...["--negative-model", join(FIXTURES_DIR, "neg"), "--dtype", "float32", "--output-dir", out],
+    ...extra,
+  ]);
 }
 
 Deno.test("--max-concurrent 1 --num-runs 2 finishes every sample and prints the KV pool", async () => {

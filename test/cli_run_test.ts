@@ -8,37 +8,20 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { FIXTURES_DIR, REPO_ROOT } from "./paths.ts";
 import { LOCK_FILE } from "../engine/runs/lock.ts";
+import { makeDataDir as dataDirUnder, rastCommand as rastSubprocess } from "./cli_support.ts";
 
 /** Every temporary folder of this file lives here and goes when the tests end. */
 const TMP = Deno.makeTempDirSync({ prefix: "rast-test-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(TMP, { recursive: true }));
 
-const DENO = Deno.execPath();
 const FAKE_ENGINE = join(REPO_ROOT, "test", "fake_run_engine.ts");
 const BASE = join(FIXTURES_DIR, "base");
 const POS = join(FIXTURES_DIR, "pos");
 const NEG = join(FIXTURES_DIR, "neg");
 
-function makeDataDir(rows = 4): string {
-  const dataDir = Deno.makeTempDirSync({ dir: TMP, prefix: "rast-cli-data-" });
-  Deno.mkdirSync(join(dataDir, "gsm8k"));
-  const lines = Array.from(
-    { length: rows },
-    (_, i) => JSON.stringify({ question: `What is ${i} + 0?`, answer: `#### ${i % 4}` }),
-  );
-  Deno.writeTextFileSync(join(dataDir, "gsm8k", "test.jsonl"), lines.join("\n") + "\n");
-  return dataDir;
-}
-
-function rastCommand(args: string[], env: Record<string, string> = {}): Deno.Command {
-  return new Deno.Command(DENO, {
-    args: ["run", "--quiet", "-A", join(REPO_ROOT, "main.ts"), ...args],
-    env: { RAST_ENGINE_MODULE: FAKE_ENGINE, NO_COLOR: "1", ...env },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  });
-}
+const makeDataDir = (rows = 4) => dataDirUnder(TMP, rows);
+const rastCommand = (args: string[], env: Record<string, string> = {}) =>
+  rastSubprocess(args, { RAST_ENGINE_MODULE: FAKE_ENGINE, ...env });
 
 async function rast(args: string[], env: Record<string, string> = {}) {
   const out = await rastCommand(args, env).output();

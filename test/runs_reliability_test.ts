@@ -9,22 +9,14 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { FIXTURES_DIR, REPO_ROOT } from "./paths.ts";
+import { makeDataDir as dataDirUnder, rastCommand } from "./cli_support.ts";
 
 const TMP = Deno.makeTempDirSync({ prefix: "rast-test-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(TMP, { recursive: true }));
 
 const FAKE_ENGINE = join(REPO_ROOT, "test", "fake_run_engine.ts");
 
-function makeDataDir(rows: number): string {
-  const dataDir = Deno.makeTempDirSync({ dir: TMP, prefix: "rast-data-" });
-  Deno.mkdirSync(join(dataDir, "gsm8k"));
-  const lines = Array.from(
-    { length: rows },
-    (_, i) => JSON.stringify({ question: `What is ${i} + 0?`, answer: `#### ${i % 4}` }),
-  );
-  Deno.writeTextFileSync(join(dataDir, "gsm8k", "test.jsonl"), lines.join("\n") + "\n");
-  return dataDir;
-}
+const makeDataDir = (rows: number) => dataDirUnder(TMP, rows);
 
 function runArgs(dataDir: string, outputDir: string, extra: string[] = []): string[] {
   return [
@@ -51,13 +43,7 @@ function runArgs(dataDir: string, outputDir: string, extra: string[] = []): stri
 }
 
 function spawn(args: string[], env: Record<string, string> = {}): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", "-A", join(REPO_ROOT, "main.ts"), ...args],
-    env: { RAST_ENGINE_MODULE: FAKE_ENGINE, NO_COLOR: "1", ...env },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  return rastCommand(args, { RAST_ENGINE_MODULE: FAKE_ENGINE, ...env }).spawn();
 }
 
 async function finish(child: Deno.ChildProcess) {
