@@ -55,7 +55,7 @@ Deno.test("SIGTERM ends a long run within a second and keeps the finished sample
     "--max-tokens",
     "20",
     "--max-concurrent",
-    "16",
+    "4",
   ]).spawn();
   const journal = join(out, "gsm8k", "base_neg_alpha_1.0_temp_1.0", "journal.jsonl");
   const journalled = () =>
