@@ -3,6 +3,7 @@
  * how the authors' harness (parse_ground_truth) reads and normalises that ground truth. Files are
  * `<data dir>/<name>/test.jsonl`, one JSON object per line, in the harness's row order.
  */
+import { fileURLToPath } from "node:url";
 import { extractCandidate } from "../engine/eval/extract.ts";
 import { pyStr, pyStrip } from "../engine/eval/python_compat.ts";
 
@@ -23,6 +24,8 @@ export interface DatasetSpec {
   goldRule: GoldRule;
   /** Public copy on the Hugging Face hub, when there is one. */
   hub?: { repo: string; config: string; split: string };
+  /** The test.jsonl shipped in this repository, used when no data dir is given. */
+  shipped?: string;
 }
 
 const QUESTION_FIELDS = ["question", "problem", "Question", "input"];
@@ -93,6 +96,14 @@ export const DATASETS: Record<string, DatasetSpec> = {
       return pyStrip(pyStr(answers[0]), "$");
     },
     goldRule: "plain",
+  },
+  miniarith: {
+    name: "miniarith",
+    description: "miniarith (300 synthetic count word problems; the trained demo trio's task)",
+    questionFields: QUESTION_FIELDS,
+    gold: (row) => pyStr(field(row, "answer")),
+    goldRule: "plain",
+    shipped: fileURLToPath(new URL("./miniarith/test.jsonl", import.meta.url)),
   },
   gsm8k: {
     name: "gsm8k",
