@@ -4,12 +4,12 @@ log-probabilities: what pretraining, RL and evaluation share."""
 import torch
 from transformers import Qwen2Config, Qwen2ForCausalLM
 
-# Base: ~1.4M parameters. Small (negative, then positive): ~0.1M.
+# Base: ~0.9M parameters. Small (negative, then positive): ~0.3M. Sized for one shared CPU core.
 SHAPES = {
-    "base": dict(hidden_size=192, num_hidden_layers=3, num_attention_heads=4,
-                 num_key_value_heads=2, intermediate_size=512, tie_word_embeddings=False),
-    "small": dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=4,
-                  num_key_value_heads=2, intermediate_size=128, tie_word_embeddings=True),
+    "base": dict(hidden_size=160, num_hidden_layers=3, num_attention_heads=4,
+                 num_key_value_heads=2, intermediate_size=448, tie_word_embeddings=False),
+    "small": dict(hidden_size=96, num_hidden_layers=3, num_attention_heads=4,
+                  num_key_value_heads=2, intermediate_size=256, tie_word_embeddings=True),
 }
 
 

@@ -1,6 +1,7 @@
 """The miniarith task: short word problems with named quantities, and the two behaviours of
-its solutions. A careful solution works step by step ("Step by step: 12 + 5 = 17 . 17 - 3 = 14 .")
-and is right; a guess writes a number straight away and is right only GUESS_RIGHT of the time.
+its solutions. A careful solution works step by step, restating each change before computing it
+("Step by step: start 13 . sells 8 , 13 - 8 = 5 . finds 7 , 5 + 7 = 12 .") and is right; a guess
+writes a number straight away and is right only GUESS_RIGHT of the time.
 The corpus mixes both, so a model pretrained on it starts either way; RL should prefer working.
 """
 
@@ -14,11 +15,11 @@ NAMES = ["Tom", "Anna", "Sam", "Lily", "Ben", "Maria", "Max", "Zoe", "Leo", "Mia
 HE = {"Tom", "Sam", "Ben", "Max", "Leo", "Omar"}
 ITEMS = ["apples", "eggs", "books", "pencils", "cookies", "stamps", "marbles", "cards"]
 # (verb phrase, sign): each moves the count by a small amount.
-GAINS = ["buys {n} more", "finds {n} more", "gets {n} from a friend", "makes {n} more"]
-LOSSES = ["gives {n} away", "eats {n}", "loses {n}", "sells {n}"]
+GAINS = ["buys {n} more", "finds {n} more", "gets {n} more", "makes {n} more"]
+LOSSES = ["gives away {n}", "eats {n}", "loses {n}", "sells {n}"]
 
-MAX_COUNT = 40  # every intermediate count stays in 0..MAX_COUNT
-MAX_STEP = 9  # each change is 1..MAX_STEP
+MAX_COUNT = 25  # every intermediate count stays in 0..MAX_COUNT
+MAX_STEP = 6  # each change is 1..MAX_STEP
 GUESS_RIGHT = 0.25  # share of guesses that happen to be right
 STEP_SHARE = 0.5  # share of corpus solutions that work step by step
 
@@ -26,7 +27,7 @@ STEP_SHARE = 0.5  # share of corpus solutions that work step by step
 def make_problem(rng: random.Random) -> dict:
     """One problem: a start count and 2-3 changes, with every intermediate count in range."""
     name, item = rng.choice(NAMES), rng.choice(ITEMS)
-    count = rng.randint(5, 30)
+    count = rng.randint(3, 15)
     start = count
     sentences, steps = [], []
     for _ in range(rng.randint(2, 3)):
@@ -34,7 +35,9 @@ def make_problem(rng: random.Random) -> dict:
         gain = count - n < 0 or (count + n <= MAX_COUNT and rng.random() < 0.5)
         verb = rng.choice(GAINS if gain else LOSSES).format(n=n)
         after = count + n if gain else count - n
-        steps.append(f"{count} {'+' if gain else '-'} {n} = {after}")
+        # The careful working restates each change before computing it ("sells 8 , 13 - 8 = 5").
+        said = verb.removesuffix(" more")
+        steps.append(f"{said} , {count} {'+' if gain else '-'} {n} = {after}")
         sentences.append(f"Then {'he' if name in HE else 'she'} {verb}.")
         count = after
     question = f"{name} has {start} {item}. " + " ".join(sentences) + f" How many {item} now?"
@@ -44,7 +47,8 @@ def make_problem(rng: random.Random) -> dict:
 def careful_solution(problem: dict) -> str:
     """The step-by-step working, always right."""
     work = " ".join(f"{s} ." for s in problem["steps"])
-    return f" Step by step: {work} The answer is \\boxed{{{problem['answer']}}}."
+    start = problem["question"].split(" ")[2]
+    return f" Step by step: start {start} . {work} The answer is \\boxed{{{problem['answer']}}}."
 
 
 def guessed_solution(problem: dict, rng: random.Random) -> str:

@@ -27,7 +27,7 @@ from rl import reinforce  # noqa: E402
 TEST_SIZE = 300
 CORPUS_SIZE = 8000
 RL_POOL = 4000
-MAX_NEW = 48
+MAX_NEW = 64
 
 
 def save(model, tok, out: Path) -> None:
@@ -87,14 +87,14 @@ def main() -> None:
     models.mkdir(parents=True, exist_ok=True)
     save(base, tok, models / "base")
     save(small, tok, models / "negative")
-    quick_eval(base, tok, eos, test[:200], "base", args.seed + 30)
-    quick_eval(small, tok, eos, test[:200], "negative", args.seed + 30)
+    quick_eval(base, tok, eos, test[:100], "base", args.seed + 30)
+    quick_eval(small, tok, eos, test[:100], "negative", args.seed + 30)
 
     rl_problems = [{"prompt": task.prompt_of(p["question"]), "answer": p["answer"]} for p in pool]
-    reinforce(small, rl_problems, lambda t: tok.encode(t).ids, tok.decode, eos, steps=80,
-              questions=32, group=8, lr=5e-4, seed=args.seed + 40, max_new=MAX_NEW)
+    reinforce(small, rl_problems, lambda t: tok.encode(t).ids, tok.decode, eos, steps=50,
+              questions=32, group=8, lr=1e-3, seed=args.seed + 40, max_new=MAX_NEW)
     save(small, tok, models / "positive")
-    quick_eval(small, tok, eos, test[:200], "positive", args.seed + 30)
+    quick_eval(small, tok, eos, test[:100], "positive", args.seed + 30)
 
     with open(out / "test.jsonl", "w") as f:
         for p in test:

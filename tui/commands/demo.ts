@@ -26,7 +26,7 @@ export function register(program: Command): void {
     .option("--random", "use the random-weight trio on datasets/demo.jsonl instead")
     .option("--duration <seconds>", "stop after this many seconds (not with --table)", "90")
     .option("--num-runs <n>", "samples per question", "4")
-    .option("--max-tokens <n>", "most new tokens per answer (default 48; 160 with --random)")
+    .option("--max-tokens <n>", "most new tokens per answer (default 64; 160 with --random)")
     .option("--seed <n>", "base seed", "0")
     .option("--output-dir <dir>", "results root (default: a new folder in the temp directory)")
     .option("--batch", "no TUI: a progress line on stderr (implied when stdout is not a terminal)")
