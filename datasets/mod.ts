@@ -119,9 +119,25 @@ export const DATASETS: Record<string, DatasetSpec> = {
   },
 };
 
-/** The registered benchmark called `name`, if any. */
+/** The authors' dataset names (their run.py's --dataset and results folders) → rast's. */
+export const AUTHORS_DATASET_NAMES: Record<string, string> = {
+  MATH: "math500",
+  AIME: "aime24",
+  AMC: "amc23",
+  Minerva: "minerva_math",
+  Olympiad: "olympiadbench",
+  GSM8K: "gsm8k",
+};
+
+/** The authors' name of a registered benchmark (math500 → MATH), if it has one. */
+export function authorsDatasetName(name: string): string | undefined {
+  return Object.keys(AUTHORS_DATASET_NAMES).find((key) => AUTHORS_DATASET_NAMES[key] === name);
+}
+
+/** The registered benchmark called `name` (or by its authors' alias, MATH → math500), if any. */
 export function datasetSpec(name: string): DatasetSpec | undefined {
-  return Object.hasOwn(DATASETS, name) ? DATASETS[name] : undefined;
+  const rastName = Object.hasOwn(AUTHORS_DATASET_NAMES, name) ? AUTHORS_DATASET_NAMES[name] : name;
+  return Object.hasOwn(DATASETS, rastName) ? DATASETS[rastName] : undefined;
 }
 
 /** The normalisation rule for gold answers of `dataset` (plain for unregistered names). */

@@ -10,6 +10,8 @@ import { statsWidth } from "./group.ts";
 import { StreamingDecoder } from "./tokenizer.ts";
 import { sampleSeed } from "./seeds.ts";
 import { findStop } from "./decoder.ts";
+import { SlotLayout } from "./block_pool.ts";
+import { defaultBlockSize } from "./kv_pool.ts";
 
 /** One entry of a top-k list. */
 export interface TopToken {
@@ -85,6 +87,8 @@ export class StepDebugger {
   #done: FinishReason | null = null;
   readonly #stream: StreamingDecoder | null;
   readonly #seed: bigint;
+  /** One sequence's worth of KV blocks. */
+  readonly #layout: SlotLayout;
 
   constructor(
     readonly engine: OpenedEngine,
@@ -95,6 +99,12 @@ export class StepDebugger {
     this.#position = 0;
     this.#next = [...promptIds];
     this.#seed = sampleSeed(options.seed, 0);
+    const limits = engine.decoder.limits;
+    this.#layout = new SlotLayout(
+      1,
+      promptIds.length + options.maxNewTokens,
+      limits.blockSize ?? defaultBlockSize(limits.device),
+    );
     this.#stream = engine.tokenizer
       ? new StreamingDecoder(engine.tokenizer, { context: promptIds })
       : null;
@@ -110,7 +120,7 @@ export class StepDebugger {
     const { engine, options } = this;
     const group = engine.decoder.group;
     if (this.#step === 0) {
-      await group.initCache(1, this.promptIds.length + options.maxNewTokens);
+      await group.initCache(this.#layout.blocks, this.#layout.blockSize);
     }
     const k = Math.min(options.k ?? 5, group.sharedVocab);
     const statsK = Math.min(8, group.sharedVocab);
@@ -120,8 +130,8 @@ export class StepDebugger {
       {
         tokens: Int32Array.from(this.#next),
         seqLens: Int32Array.of(this.#next.length),
-        slots: Int32Array.of(0),
         startPos: Int32Array.of(this.#position),
+        ...this.#layout.tables([0]),
       },
       BigUint64Array.of(this.#seed),
       {

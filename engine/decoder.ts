@@ -13,18 +13,27 @@ import type {
 } from "./events.ts";
 import { type RastGroup, statsWidth } from "./group.ts";
 import { Scheduler, type Sequence } from "./scheduler.ts";
+import { BlockPool, packTables } from "./block_pool.ts";
+import { defaultBlockSize, poolNotice, type PoolSize, sizePool } from "./kv_pool.ts";
 import { StreamingDecoder, type Tokenizer } from "./tokenizer.ts";
 import { sampleSeed } from "./seeds.ts";
 import { UserError } from "./errors.ts";
 
-/** Limits of the KV cache. */
+/** Limits of the KV pool and the batch. */
 export interface DecoderLimits {
-  /** Sequences decoded at once (each holds a cache slot). */
+  /** Upper bound on sequences decoded at once (default 256); free blocks decide below it. */
   maxConcurrent: number;
-  /** Bytes the KV caches of all models may take; bounds the slot count. */
+  /** Bytes the KV pools of all models may take (else sized from the device's memory). */
   kvMemoryBytes?: number;
-  /** Bytes of KV per position of one slot, all models together. */
-  kvBytesPerPosition: number;
+  /** Share of a GPU's memory rast may use in all (vLLM's --gpu-memory-utilization). */
+  gpuMemoryUtilization?: number;
+  /** Positions per block (default 256 on CUDA, 16 on CPU). */
+  blockSize?: number;
+  /** The device the base model runs on, and its memory now (after the weights loaded). */
+  device: string;
+  deviceMemory: () => { total: number; free: number };
+  /** Receives the start-up line about the pool and the closing figures. */
+  onNotice?: (message: string) => void;
 }
 
 /** Counters for tests and benchmarks. */
@@ -33,6 +42,9 @@ export interface DecoderCounters {
   prefillTokens: number;
   decodeSteps: number;
   decodeTokens: number;
+  /** Most sequences in one decode step. */
+  peakBatch: number;
+  preemptions: number;
 }
 
 const PROGRESS_INTERVAL_MS = 500;
@@ -43,10 +55,12 @@ export class RastDecoder implements RastEngine {
     prefillTokens: 0,
     decodeSteps: 0,
     decodeTokens: 0,
+    peakBatch: 0,
+    preemptions: 0,
   };
   readonly #pieceText = new Map<number, string>();
-  /** The cache shape of the last generate() call (slots, positions per slot). */
-  cacheShape = { slots: 0, maxLen: 0 };
+  /** The KV pool of the last generate() call. */
+  pool: PoolSize | null = null;
 
   constructor(
     readonly group: RastGroup,
@@ -79,23 +93,24 @@ export class RastDecoder implements RastEngine {
     return text;
   }
 
-  /** Sizes the cache for these requests: slots and positions. */
-  #cacheShape(requests: GenerateRequest[], options: GenerateOptions) {
+  /** Sizes the KV pool for these requests. */
+  #sizePool(requests: GenerateRequest[], options: GenerateOptions): PoolSize {
     const longestPrompt = Math.max(...requests.map((r) => r.promptIds.length));
-    const maxLen = longestPrompt + options.maxNewTokens;
     const samples = requests.reduce((n, r) => n + (r.sampleIndices?.length ?? r.samples), 0);
-    let slots = Math.min(this.limits.maxConcurrent, samples + 1);
-    if (this.limits.kvMemoryBytes !== undefined) {
-      const perSlot = this.limits.kvBytesPerPosition * maxLen;
-      slots = Math.min(slots, Math.floor(this.limits.kvMemoryBytes / perSlot));
-      if (slots < 1) {
-        throw new UserError(
-          `The KV memory limit (${this.limits.kvMemoryBytes} bytes) is too small for one ` +
-            `sequence of ${maxLen} positions (${perSlot} bytes); raise it or lower --max-tokens`,
-        );
-      }
-    }
-    return { slots: Math.max(1, slots), maxLen };
+    const concurrency = Math.min(this.limits.maxConcurrent, samples);
+    const l = this.limits;
+    return sizePool({
+      bytesPerPosition: this.group.kvBytesPerPosition,
+      blockSize: l.blockSize ?? defaultBlockSize(l.device),
+      device: l.device,
+      memory: l.deviceMemory(),
+      kvMemoryBytes: l.kvMemoryBytes,
+      gpuMemoryUtilization: l.gpuMemoryUtilization,
+      // The step's float32 logits of every model plus softmax, sort and cumsum buffers.
+      activationBytes: 8 * concurrency * this.group.baseVocab * 4 + 2 ** 30,
+      maxSequence: longestPrompt + options.maxNewTokens,
+      concurrency,
+    });
   }
 
   async *generate(
@@ -109,10 +124,13 @@ export class RastDecoder implements RastEngine {
       }
     }
     if (requests.length === 0) return;
-    const shape = this.#cacheShape(requests, options);
-    await this.group.initCache(shape.slots, shape.maxLen);
-    this.cacheShape = shape;
-    const scheduler = new Scheduler(shape.slots);
+    const size = this.#sizePool(requests, options);
+    const maxLen = Math.max(...requests.map((r) => r.promptIds.length)) + options.maxNewTokens;
+    await this.group.initCache(size.blocks, size.blockSize);
+    this.pool = size;
+    this.limits.onNotice?.(poolNotice(size, maxLen, this.limits.maxConcurrent));
+    const pool = new BlockPool(size.blocks, size.blockSize);
+    const scheduler = new Scheduler(pool, this.limits.maxConcurrent);
     scheduler.enqueue(requests);
     const statsK = Math.min(options.statsTopK ?? 8, this.group.sharedVocab);
     const sampling = {
@@ -147,20 +165,19 @@ export class RastDecoder implements RastEngine {
     try {
       while (scheduler.remaining > 0) {
         if (options.signal?.aborted) {
-          for (const seq of [...scheduler.active]) yield finished(seq, "cancelled");
+          for (const seq of [...scheduler.active, ...scheduler.preempted]) {
+            yield finished(seq, "cancelled");
+          }
           return;
         }
-        // Prefill waiting prompts (all but the last token) while slots allow.
-        for (let job = scheduler.nextPrefill(); job; job = scheduler.nextPrefill()) {
-          const ids = job.request.promptIds;
-          if (ids.length > 1) await this.#prefill(ids.slice(0, -1), job.prefixSlot!);
-        }
-        for (const { sequence, promptIds, copyFrom } of scheduler.startSamples(this.#seedOf)) {
-          if (copyFrom !== null && sequence.position > 0) {
-            this.group.copySlot(copyFrom, sequence.slot, sequence.position);
-          }
+        // Prefill preempted sequences and new prompts (all but the last token) in one batch.
+        const plan = scheduler.planPrefill();
+        if (plan.items.length > 0) await this.#prefill(plan.items);
+        const started = scheduler.startSamples(this.#seedOf);
+        for (const sequence of started) {
           if (this.tokenizer) {
-            streams.set(sequence, new StreamingDecoder(this.tokenizer, { context: promptIds }));
+            const context = sequence.promptIds;
+            streams.set(sequence, new StreamingDecoder(this.tokenizer, { context }));
           }
           yield {
             kind: "started",
@@ -169,23 +186,35 @@ export class RastDecoder implements RastEngine {
             promptTokens: sequence.promptLength,
           };
         }
-        // In slot order: a batch on consecutive slots attends on the cache in place.
-        const batch = [...scheduler.active].sort((a, b) => a.slot - b.slot);
-        if (batch.length === 0) continue;
+        const { batch, copies } = scheduler.prepareStep();
+        if (copies.length > 0) {
+          this.group.copyBlocks(
+            Int32Array.from(copies, (c) => c[0]),
+            Int32Array.from(copies, (c) => c[1]),
+          );
+        }
+        if (batch.length === 0) {
+          if (plan.items.length > 0 || plan.jobs.length > 0 || started.length > 0) continue;
+          throw new Error("The scheduler made no progress (no sequence could be admitted)");
+        }
         const n = batch.length;
         const tokens = new Int32Array(n);
         const stats = new Float32Array(n * width);
+        const tables = packTables(batch.map((s) => s.blocks));
         await this.group.step(
           {
             tokens: Int32Array.from(batch, (s) => s.nextToken),
             seqLens: new Int32Array(n).fill(1),
-            slots: Int32Array.from(batch, (s) => s.slot),
             startPos: Int32Array.from(batch, (s) => s.position),
+            blockTable: tables.table,
+            maxBlocks: tables.maxBlocks,
           },
           BigUint64Array.from(batch, (s) => s.seed),
           sampling,
           { tokens, stats },
         );
+        this.counters.peakBatch = Math.max(this.counters.peakBatch, n);
+        this.counters.preemptions = scheduler.preemptions;
         this.counters.decodeSteps++;
         this.counters.decodeTokens += n;
         tokensSinceProgress += n;
@@ -214,20 +243,22 @@ export class RastDecoder implements RastEngine {
           } else if (stopAt >= 0) {
             seq.text = seq.text.slice(0, stopAt);
             yield finished(seq, "stop", true);
-          } else if (
-            seq.generated.length >= options.maxNewTokens || seq.position >= shape.maxLen
-          ) {
+          } else if (seq.generated.length >= options.maxNewTokens) {
             yield finished(seq, "length");
           }
         }
         const now = performance.now();
         if (now - lastProgress >= PROGRESS_INTERVAL_MS) {
           const rate = tokensSinceProgress / ((now - lastProgress) / 1000);
-          yield this.#progress(scheduler, rate, shape);
+          yield this.#progress(scheduler, rate);
           tokensSinceProgress = 0;
           lastProgress = now;
         }
       }
+      this.limits.onNotice?.(
+        `decoded: at most ${this.counters.peakBatch} sequences in one step, ` +
+          `${scheduler.preemptions} preemptions`,
+      );
     } catch (err) {
       yield { kind: "error", message: err instanceof Error ? err.message : String(err) };
     }
@@ -235,17 +266,18 @@ export class RastDecoder implements RastEngine {
 
   #seedOf = (request: GenerateRequest, sample: number): bigint => sampleSeed(request.seed, sample);
 
-  async #prefill(ids: number[], slot: number): Promise<void> {
-    const batch = {
-      tokens: Int32Array.from(ids),
-      seqLens: Int32Array.of(ids.length),
-      slots: Int32Array.of(slot),
-      startPos: Int32Array.of(0),
-    };
-    const models = [this.group.base, ...this.group.pairs.flatMap((p) => [p.positive, p.negative])];
-    for (const model of new Set(models)) await model.forward(batch, "none");
+  /** One forward of every model over several sequences from position 0 (no logits). */
+  async #prefill(items: { tokens: number[]; blocks: number[] }[]): Promise<void> {
+    const tables = packTables(items.map((i) => i.blocks));
+    await this.group.prefill({
+      tokens: Int32Array.from(items.flatMap((i) => i.tokens)),
+      seqLens: Int32Array.from(items, (i) => i.tokens.length),
+      startPos: new Int32Array(items.length),
+      blockTable: tables.table,
+      maxBlocks: tables.maxBlocks,
+    });
     this.counters.prefillCalls++;
-    this.counters.prefillTokens += ids.length;
+    this.counters.prefillTokens += items.reduce((n, i) => n + i.tokens.length, 0);
   }
 
   /** One sequence's statistics row from the shim as StepStats. */
@@ -262,24 +294,20 @@ export class RastDecoder implements RastEngine {
       baseEntropy: row[3],
       combinedEntropy: row[4],
       klCombinedBase: row[5],
-      boosted: list(6, 6 + k),
-      suppressed: list(6 + 2 * k, 6 + 3 * k),
+      baseArgmax: row[6],
+      boosted: list(7, 7 + k),
+      suppressed: list(7 + 2 * k, 7 + 3 * k),
     };
   }
 
-  #progress(
-    scheduler: Scheduler,
-    tokensPerSecond: number,
-    shape: { slots: number; maxLen: number },
-  ): EngineEvent {
-    const perPosition = this.limits.kvBytesPerPosition;
-    const used = scheduler.active.reduce((n, s) => n + s.position * perPosition, 0);
+  #progress(scheduler: Scheduler, tokensPerSecond: number): EngineEvent {
+    const pool = scheduler.pool;
     return {
       kind: "progress",
       tokensPerSecond,
       active: scheduler.active.length,
       waiting: scheduler.remaining - scheduler.active.length,
-      memory: { kvUsedBytes: used, kvTotalBytes: perPosition * shape.slots * shape.maxLen },
+      memory: { blocksUsed: pool.usedBlocks, blocksTotal: pool.blocks, blockSize: pool.blockSize },
     };
   }
 }

@@ -29,6 +29,9 @@ export interface StepStats {
   combinedEntropy: number;
   /** KL(combined ‖ base) in nats. */
   klCombinedBase: number;
+  /** The base model's own argmax at this step (within the shared vocab): the chosen token
+   * equals it when the steering kept the base's path. */
+  baseArgmax: number;
 }
 
 export type FinishReason = "stop" | "length" | "cancelled";
@@ -60,9 +63,16 @@ export type EngineEvent =
     tokensPerSecond: number;
     active: number;
     waiting: number;
-    /** Bytes of KV cache in use and reserved. */
-    memory: { kvUsedBytes: number; kvTotalBytes: number };
+    /** Blocks of the paged KV pool in use, and in all. */
+    memory: KvMemory;
   };
+
+/** The paged KV pool's use: blocks held by sequences and prefixes, of blocksTotal. */
+export interface KvMemory {
+  blocksUsed: number;
+  blocksTotal: number;
+  blockSize: number;
+}
 
 /** One prompt to answer `samples` times. */
 export interface GenerateRequest {

@@ -1,27 +1,28 @@
 /**
  * A RAST group over the shim: a base model and (positive, negative, weight) pairs that step
- * together over shared cache slots; combine and sampling run where the logits are.
+ * together over one set of block tables (every model holds a KV pool of the same shape);
+ * combine and sampling run where the logits are.
  */
-import { lib, unwrap } from "../ffi/lib.ts";
-import type { Batch, Model } from "./model.ts";
+import { groupError, lib, unwrap } from "../ffi/lib.ts";
+import type { Model } from "./model.ts";
 import { NativeHandle } from "../ffi/handle.ts";
+import {
+  type Batch,
+  batchStruct,
+  readStepStats,
+  type Sampling,
+  samplingStruct,
+  STEP_STATS_BYTES,
+  type StepCost,
+} from "../ffi/structs.ts";
+
+export type { Sampling, StepCost } from "../ffi/structs.ts";
 
 /** One steering pair: weight · (positive − negative) is added to the base logits. */
 export interface Pair {
   positive: Model;
   negative: Model;
   weight: number;
-}
-
-/** Decoding settings for one step. */
-export interface Sampling {
-  /** 0 means greedy. */
-  temperature: number;
-  topP: number;
-  /** 0 means off. */
-  topK: number;
-  /** Length of the boosted / suppressed lists in the statistics. */
-  statsK: number;
 }
 
 /** Caller-owned outputs of a step; stats and logits are optional. */
@@ -32,7 +33,7 @@ export interface StepBuffers {
 }
 
 /** Floats per sequence in the statistics buffer (RAST_STATS_WIDTH). */
-export const statsWidth = (k: number): number => 6 + 4 * k;
+export const statsWidth = (k: number): number => 7 + 4 * k;
 
 const pointerArray = (ptrs: Deno.PointerValue[]) =>
   BigUint64Array.from(ptrs, (p) => BigInt(Deno.UnsafePointer.value(p)));
@@ -61,10 +62,14 @@ export class RastGroup {
       (p) => lib().rast_group_free(p),
     );
     const shared = new Int32Array(1), full = new Int32Array(1);
-    unwrap(lib().rast_group_vocab(this.#handle.live, shared, full));
+    unwrap(lib().rast_group_vocab(this.#handle.live, shared, full), groupError(this.#handle.live));
     this.sharedVocab = shared[0];
     this.baseVocab = full[0];
+    this.kvBytesPerPosition = Number(lib().rast_group_kv_bytes_per_position(this.#handle.live));
   }
+
+  /** K/V bytes per cached position, every distinct model of the group together. */
+  readonly kvBytesPerPosition: number;
 
   #live(): Deno.PointerValue {
     return this.#handle.live;
@@ -78,14 +83,26 @@ export class RastGroup {
     return holdAll(0);
   }
 
-  /** Sets up every model's KV cache with the same shape. */
-  async initCache(slots: number, maxLen: number): Promise<void> {
-    unwrap(await this.#hold((p) => lib().rast_group_cache_init(p, slots, maxLen)));
+  /** Sets up every model's KV pool with the same shape: blocks of blockSize positions. */
+  async initCache(blocks: number, blockSize: number): Promise<void> {
+    await this.#hold(async (p) =>
+      unwrap(await lib().rast_group_cache_init(p, blocks, blockSize), groupError(p))
+    );
   }
 
-  /** Copies positions [0, len) of slot src into dst in every model (prefix sharing). */
-  copySlot(src: number, dst: number, len: number): void {
-    unwrap(lib().rast_group_cache_copy(this.#live(), src, dst, len));
+  /** Copies block src[i] into dst[i] in every model (copy on write of a shared block). */
+  copyBlocks(src: Int32Array, dst: Int32Array): void {
+    const p = this.#live();
+    const n = Math.min(src.length, dst.length);
+    unwrap(lib().rast_group_cache_copy_blocks(p, src, dst, n), groupError(p));
+  }
+
+  /** Fills the K/V of a batch (several prompts at once) in every model; no logits. */
+  async prefill(batch: Batch): Promise<void> {
+    const struct = batchStruct(batch);
+    await this.#hold(async (p) =>
+      unwrap(await lib().rast_group_prefill(p, struct.bytes), groupError(p))
+    );
   }
 
   /** Runs every model on the batch, combines, samples one token per sequence. */
@@ -103,25 +120,20 @@ export class RastGroup {
     if (out.logits && out.logits.length < n * this.baseVocab) {
       throw new RangeError("step: logits buffer too small");
     }
-    const code = await this.#hold((p) =>
-      lib().rast_group_step(
+    const struct = batchStruct(batch);
+    const params = samplingStruct(sampling);
+    await this.#hold(async (p) => {
+      const code = await lib().rast_group_step(
         p,
-        batch.tokens,
-        batch.seqLens,
-        batch.slots,
-        batch.startPos,
-        n,
+        struct.bytes,
         seeds,
-        sampling.temperature,
-        sampling.topP,
-        sampling.topK,
-        sampling.statsK,
+        params,
         out.tokens,
         out.stats ?? null,
         out.logits ?? null,
-      )
-    );
-    unwrap(code);
+      );
+      unwrap(code, groupError(p));
+    });
   }
 
   /**
@@ -149,21 +161,24 @@ export class RastGroup {
         BigInt(out.length),
         new Uint8Array(len.buffer),
       ),
+      groupError(this.#live()),
     );
     return out.subarray(0, Number(len[0]));
   }
 
+  /** What the last step cost: milliseconds of forward passes and of combine + sampling, and
+   * the models' KV traffic, operator count and blocking copies. */
+  lastStats(): StepCost {
+    const out = new Uint8Array(STEP_STATS_BYTES);
+    const p = this.#live();
+    unwrap(lib().rast_group_last_stats(p, out), groupError(p));
+    return readStepStats(out);
+  }
+
   /** Milliseconds of the last step: the models' forward passes, and combine + sampling. */
   lastTiming(): { forwardMs: number; sampleMs: number } {
-    const forward = new BigInt64Array(1), sample = new BigInt64Array(1);
-    unwrap(
-      lib().rast_group_last_timing(
-        this.#live(),
-        new Uint8Array(forward.buffer),
-        new Uint8Array(sample.buffer),
-      ),
-    );
-    return { forwardMs: Number(forward[0]) / 1e6, sampleMs: Number(sample[0]) / 1e6 };
+    const { forwardMs, sampleMs } = this.lastStats();
+    return { forwardMs, sampleMs };
   }
 
   /** Frees the group (not its models) once no step runs; safe to call twice. */

@@ -1,6 +1,6 @@
 /**
  * Resolves a model argument to a folder on disk: a local Hugging Face model folder, or a hub id
- * `Org/Name` already downloaded into the Hugging Face cache. rast never downloads weights.
+ * `Org/Name` in the Hugging Face cache (hub_download.ts's ensureModel fetches it there first).
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
@@ -28,7 +28,8 @@ export interface HubEnv {
   HOME?: string;
 }
 
-const HUB_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
+/** A hub model id, Org/Name. */
+export const HUB_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
 const SNAPSHOT_PATH = /models--([^/]+)--([^/]+)\/snapshots\/([^/]+)\/?$/;
 
 /** The hub cache folder, following huggingface_hub: HF_HUB_CACHE, HF_HOME/hub, XDG, ~/.cache. */

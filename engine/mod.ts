@@ -3,11 +3,12 @@
  * tokenizers agree, and hand back a RastEngine whose generate() is the event stream.
  */
 import type { RastEngine } from "./events.ts";
-import { type Dtype, Model } from "./model.ts";
+import { deviceMemory, type Dtype, Model } from "./model.ts";
 import { type Pair, RastGroup } from "./group.ts";
 import { RastDecoder } from "./decoder.ts";
 import { checkVocabCompatible, Tokenizer, type VocabReport } from "./tokenizer.ts";
 import { resolveModel } from "./hub.ts";
+import { ensureModel } from "./hub_download.ts";
 import { EngineError } from "../ffi/errors.ts";
 import { UserError } from "./errors.ts";
 
@@ -30,10 +31,16 @@ export interface EngineOptions {
   smallModels?: "whole" | "sharded";
   dtype?: Dtype;
   device?: string;
-  /** Sequences decoded at once (default 32). */
+  /** Upper bound on sequences decoded at once (default 256); free KV blocks decide below. */
   maxConcurrent?: number;
-  /** Upper bound on the KV caches of all models, in bytes. */
+  /** The KV pools of all models, in bytes (default: sized from the device's memory). */
   kvMemoryBytes?: number;
+  /** Share of a GPU's memory rast may use in all (default 0.9, as vLLM). */
+  gpuMemoryUtilization?: number;
+  /** Positions per KV block (default 256 on CUDA, 16 on CPU). */
+  blockSize?: number;
+  /** Batch-invariant arithmetic: outputs never depend on batch composition (slower). */
+  deterministic?: boolean;
   threads?: number;
   /** Receives one-line notices for the user (the vocab report). */
   onNotice?: (message: string) => void;
@@ -47,27 +54,29 @@ export interface OpenedEngine extends RastEngine {
   readonly vocab: { shared: number; base: number; reports: VocabReport[] };
 }
 
-const DTYPE_BYTES: Record<Dtype, number> = { float32: 4, bfloat16: 2, float16: 2 };
+/** Upper bound on concurrent sequences when none is given (free KV blocks decide below). */
+export const DEFAULT_MAX_CONCURRENT = 256;
 
-/** KV bytes per position of one slot: 2 (K and V) · layers · KV heads · head dim · dtype. */
-function kvBytesPerPosition(model: Model): number {
-  const i = model.info;
-  return 2 * i.layers * i.kvHeads * i.headDim * DTYPE_BYTES[i.dtype];
-}
-
-/** Loads one model by folder or hub id; bad input becomes a one-line UserError. */
+/**
+ * Loads one model by folder or hub id (downloaded into the cache first if it is not there); bad
+ * input becomes a one-line UserError.
+ */
 export async function loadModel(
   arg: string,
-  options: Pick<EngineOptions, "dtype" | "device" | "threads" | "tensorParallelSize">,
+  options: Pick<
+    EngineOptions,
+    "dtype" | "device" | "threads" | "tensorParallelSize" | "deterministic"
+  >,
   tensorParallel = options.tensorParallelSize ?? 1,
 ): Promise<Model> {
-  const path = resolveModel(arg).path;
+  const path = resolveModel(await ensureModel(arg)).path;
   try {
     return await Model.load(path, {
       dtype: options.dtype,
       device: options.device,
       threads: options.threads,
       ...(tensorParallel > 1 ? { tensorParallel } : {}),
+      ...(options.deterministic ? { deterministic: true } : {}),
     });
   } catch (err) {
     if (err instanceof EngineError && err.isUserError) throw new UserError(err.message);
@@ -116,10 +125,15 @@ export async function openEngine(options: EngineOptions): Promise<OpenedEngine> 
     }
     const group = new RastGroup(base, pairs);
     if (pairs.length > 0) options.onNotice?.(vocabNotice(group, tokenizer, reports));
+    const device = base.info.device;
     const decoder = new RastDecoder(group, tokenizer, {
-      maxConcurrent: options.maxConcurrent ?? 32,
+      maxConcurrent: options.maxConcurrent ?? DEFAULT_MAX_CONCURRENT,
       kvMemoryBytes: options.kvMemoryBytes,
-      kvBytesPerPosition: loaded.reduce((n, m) => n + kvBytesPerPosition(m), 0),
+      gpuMemoryUtilization: options.gpuMemoryUtilization,
+      blockSize: options.blockSize,
+      device,
+      deviceMemory: () => deviceMemory(device),
+      onNotice: options.onNotice,
     });
     let closed = false;
     return {

@@ -1,10 +1,20 @@
 /**
- * One loaded model over the shim: weights on a device, a KV cache of slots, and forward passes
- * that write logits into caller-owned buffers. No UI here.
+ * One loaded model over the shim: weights on a device, a paged KV cache (a pool of blocks the
+ * caller addresses through block tables), and forward passes that write logits into
+ * caller-owned buffers. No UI here.
  */
-import { cString, lib, readJson, unwrap } from "../ffi/lib.ts";
+import { cString, lastError, lib, modelError, readJson, unwrap } from "../ffi/lib.ts";
 import { LogitsMode } from "../ffi/symbols.ts";
 import { NativeHandle } from "../ffi/handle.ts";
+import {
+  type Batch,
+  batchStruct,
+  FORWARD_STATS_BYTES,
+  type ForwardStats,
+  readForwardStats,
+} from "../ffi/structs.ts";
+
+export type { Batch } from "../ffi/structs.ts";
 
 export type Dtype = "float32" | "bfloat16" | "float16";
 
@@ -19,6 +29,8 @@ export interface LoadOptions {
   threads?: number;
   /** Ranks the model is split across (Megatron-style); default 1. */
   tensorParallel?: number;
+  /** Batch-invariant arithmetic: a sequence's logits never depend on what shares its batch. */
+  deterministic?: boolean;
 }
 
 /** What the shim reports about a loaded model. */
@@ -40,17 +52,12 @@ export interface ModelInfo {
   device: string;
   parameters: number;
   tensorParallel: number;
-  cacheSlots: number;
-  cacheMaxLen: number;
+  deterministic: boolean;
+  cacheBlocks: number;
+  blockSize: number;
   cacheBytes: number;
-}
-
-/** A ragged batch: sequence i brings seqLens[i] tokens at positions startPos[i].. of slots[i]. */
-export interface Batch {
-  tokens: Int32Array;
-  seqLens: Int32Array;
-  slots: Int32Array;
-  startPos: Int32Array;
+  /** K/V bytes per cached position, all ranks. */
+  kvBytesPerPosition: number;
 }
 
 const registry = new FinalizationRegistry<Deno.PointerValue>((handle) => {
@@ -71,13 +78,20 @@ export class Model {
   /** Loads a Hugging Face model folder; throws EngineError naming what is wrong. */
   static async load(dir: string, options: LoadOptions = {}): Promise<Model> {
     const out = new BigUint64Array(1);
-    const code = await lib().rast_model_load(
-      cString(dir),
-      cString(JSON.stringify(options)),
-      new Uint8Array(out.buffer),
-    );
-    unwrap(code);
-    return new Model(Deno.UnsafePointer.create(out[0]));
+    unwrap(lib().rast_model_create(new Uint8Array(out.buffer)), lastError);
+    const pointer = Deno.UnsafePointer.create(out[0]);
+    try {
+      const code = await lib().rast_model_load(
+        pointer,
+        cString(dir),
+        cString(JSON.stringify(options)),
+      );
+      unwrap(code, modelError(pointer));
+    } catch (err) {
+      lib().rast_model_free(pointer);
+      throw err;
+    }
+    return new Model(pointer);
   }
 
   /** Sizes and settings of the model (the cache fields are as of the last initCache). */
@@ -98,16 +112,22 @@ export class Model {
     return this.#handle.live;
   }
 
+  /** Runs a nonblocking call with the handle held, reading its error before a deferred free. */
+  async #run(call: (p: Deno.PointerValue) => Promise<number>): Promise<void> {
+    await this.#handle.hold(async (p) => unwrap(await call(p), modelError(p)));
+  }
+
   #readInfo(): ModelInfo {
     const handle = this.#live();
-    return readJson((buf, cap, len) =>
-      lib().rast_model_info(handle, buf, cap, new Uint8Array(len.buffer))
+    return readJson(
+      (buf, cap, len) => lib().rast_model_info(handle, buf, cap, new Uint8Array(len.buffer)),
+      modelError(handle),
     ) as ModelInfo;
   }
 
-  /** Allocates the KV cache (a no-op when the shape is unchanged). */
-  async initCache(slots: number, maxLen: number): Promise<void> {
-    unwrap(await this.#handle.hold((p) => lib().rast_cache_init(p, slots, maxLen)));
+  /** Allocates the KV pool: blocks of blockSize positions (a no-op when unchanged). */
+  async initCache(blocks: number, blockSize: number): Promise<void> {
+    await this.#run((p) => lib().rast_cache_init(p, blocks, blockSize));
     this.#info = this.#readInfo();
   }
 
@@ -116,9 +136,13 @@ export class Model {
     return Number(lib().rast_cache_bytes(this.#live()));
   }
 
-  /** Copies positions [0, len) of slot src into slot dst. */
-  copySlot(src: number, dst: number, len: number): void {
-    unwrap(lib().rast_cache_copy(this.#live(), src, dst, len));
+  /** Copies block src[i] into block dst[i] (copy on write of a shared block). */
+  copyBlocks(src: Int32Array, dst: Int32Array): void {
+    const p = this.#live();
+    unwrap(
+      lib().rast_cache_copy_blocks(p, src, dst, Math.min(src.length, dst.length)),
+      modelError(p),
+    );
   }
 
   /**
@@ -136,25 +160,23 @@ export class Model {
         `forward: out holds ${logits.length} floats, needs ${rows * this.vocab}`,
       );
     }
-    const code = await this.#handle.hold((p) =>
-      lib().rast_model_forward(
-        p,
-        batch.tokens,
-        batch.seqLens,
-        batch.slots,
-        batch.startPos,
-        n,
-        LogitsMode[mode === "last" ? "LAST" : mode === "all" ? "ALL" : "NONE"],
-        logits,
-      )
-    );
-    unwrap(code);
+    const struct = batchStruct(batch);
+    const logitsMode = LogitsMode[mode === "last" ? "LAST" : mode === "all" ? "ALL" : "NONE"];
+    await this.#run((p) => lib().rast_model_forward(p, struct.bytes, logitsMode, logits));
     return logits;
   }
 
-  /** Milliseconds the last forward spent inside the shim (the rest of a call is FFI + TS). */
+  /** What the last forward cost inside the shim (the rest of a call is FFI + TS). */
+  lastStats(): ForwardStats {
+    const out = new Uint8Array(FORWARD_STATS_BYTES);
+    const p = this.#live();
+    unwrap(lib().rast_model_last_stats(p, out), modelError(p));
+    return readForwardStats(out);
+  }
+
+  /** Milliseconds the last forward spent inside the shim. */
   lastForwardMs(): number {
-    return Number(lib().rast_model_last_forward_ns(this.#live())) / 1e6;
+    return this.lastStats().ms;
   }
 
   /** Frees the model (after a running call returns); safe to call twice. */
@@ -167,6 +189,24 @@ export class Model {
   [Symbol.dispose](): void {
     this.close();
   }
+}
+
+/** Total and free (available) bytes of a device: "cpu" or "cuda:N". */
+export function deviceMemory(device: string): { total: number; free: number } {
+  const total = new BigInt64Array(1), free = new BigInt64Array(1);
+  unwrap(
+    lib().rast_device_memory(
+      cString(device),
+      new Uint8Array(total.buffer),
+      new Uint8Array(free.buffer),
+    ),
+  );
+  return { total: Number(total[0]), free: Number(free[0]) };
+}
+
+/** Counts ATen operators in the shim while on (for benchmarks; it costs time). */
+export function countOps(on: boolean): void {
+  unwrap(lib().rast_count_ops(on ? 1 : 0));
 }
 
 /** The shim's build facts (torch version, CUDA, threads). */

@@ -1,107 +1,159 @@
 /**
- * Continuous batching bookkeeping: the slot pool, prompts waiting for a prefill, samples
- * waiting for a slot, and sequences decoding. Pure TypeScript; the decoder drives the device.
+ * Continuous batching over the paged KV cache (nano-vllm's scheduler): prompts waiting for a
+ * prefill, samples waiting to start, sequences decoding, and sequences preempted when the block
+ * pool ran dry. Pure TypeScript; the decoder drives the device.
  *
- * A prompt is prefilled once (all but its last token) into a prefix slot; each sample then
- * gets its own slot with that prefix copied in and starts by feeding the prompt's last token,
- * so n samples cost one prefill plus n single-token steps. The prefix slot is released when
- * the prompt's last sample has started (the last sample takes it over).
+ * A prompt is prefilled once (all but its last token) into prefix blocks; each of its samples
+ * shares those blocks by reference and starts by feeding the prompt's last token, so n samples
+ * cost one prefill plus n single-token steps; the partly filled last prefix block is copied on
+ * the sample's first write. Admission is by free blocks: a sequence grows a block at a time, and
+ * when none is free the most recently admitted sequences are preempted (their blocks freed) and
+ * later resumed by prefilling their prompt and generated tokens again.
  */
 import type { GenerateRequest } from "./events.ts";
+import { type BlockId, BlockPool, prepareWrite } from "./block_pool.ts";
 
 /** One prompt whose samples are still to start. */
 export interface PromptJob {
   request: GenerateRequest;
   /** Sample indices not started yet, in order. */
   pending: number[];
-  /** Slot holding the prompt's prefix KV once prefilled (null before). */
-  prefixSlot: number | null;
+  /** The prompt's prefix blocks once prefilled (the job holds one reference); null before. */
+  prefix: BlockId[] | null;
 }
 
 /** One sample being decoded. */
 export interface Sequence {
   request: number;
   sample: number;
-  slot: number;
   seed: bigint;
+  promptIds: number[];
   /** Token to feed at the next step, and the position it occupies. */
   nextToken: number;
   position: number;
   promptLength: number;
   generated: number[];
   text: string;
+  /** Its block table: position p lives in blocks[p / blockSize]. */
+  blocks: BlockId[];
+  /** Admission order (later admitted, earlier preempted). */
+  admitted: number;
 }
 
-/** The slot pool and the queues. */
+/** One sequence of a prefill batch: the tokens to write from position 0. */
+export interface PrefillItem {
+  tokens: number[];
+  blocks: BlockId[];
+}
+
+/** What one iteration prefills: preempted sequences coming back, and new prompts. */
+export interface PrefillPlan {
+  resumed: Sequence[];
+  jobs: PromptJob[];
+  items: PrefillItem[];
+}
+
+/** The queues and the block pool. */
 export class Scheduler {
-  readonly #free: number[];
   readonly waiting: PromptJob[] = [];
   readonly active: Sequence[] = [];
+  /** Preempted sequences, first preempted first resumed; they hold no blocks. */
+  readonly preempted: Sequence[] = [];
+  /** Sequences preempted so far (for the run's figures). */
+  preemptions = 0;
+  #admissions = 0;
 
-  constructor(readonly slots: number) {
-    // Lowest slot first, so small runs touch few slots.
-    this.#free = Array.from({ length: slots }, (_, i) => slots - 1 - i);
-  }
-
-  get freeSlots(): number {
-    return this.#free.length;
-  }
+  constructor(readonly pool: BlockPool, readonly maxConcurrent: number) {}
 
   /** Queues every request's samples (all of them, or the given sampleIndices). */
   enqueue(requests: GenerateRequest[]): void {
     for (const request of requests) {
       const pending = request.sampleIndices ??
         Array.from({ length: request.samples }, (_, i) => i);
-      if (pending.length > 0) {
-        this.waiting.push({ request, pending: [...pending], prefixSlot: null });
-      }
+      if (pending.length > 0) this.waiting.push({ request, pending: [...pending], prefix: null });
     }
   }
 
-  /** Samples not finished: decoding plus waiting. */
+  /** Samples not finished: decoding, preempted, and waiting. */
   get remaining(): number {
-    return this.active.length + this.waiting.reduce((n, job) => n + job.pending.length, 0);
-  }
-
-  /** The next prompt that needs a prefill, given a free slot for its prefix; null if none. */
-  nextPrefill(): PromptJob | null {
-    const job = this.waiting.find((j) => j.prefixSlot === null);
-    if (!job || this.#free.length === 0) return null;
-    // Keep one slot back for a started prompt's samples, unless nothing is running.
-    const started = this.waiting.some((j) => j.prefixSlot !== null);
-    if (started && this.#free.length < 2) return null;
-    job.prefixSlot = this.#free.pop()!;
-    return job;
+    return this.active.length + this.preempted.length +
+      this.waiting.reduce((n, job) => n + job.pending.length, 0);
   }
 
   /**
-   * Starts as many samples of prefilled prompts as slots allow. Returns the new sequences with
-   * whether their slot needs the prefix copied from `from` (the last sample reuses the prefix
-   * slot itself).
+   * Chooses what to prefill now and gives it blocks: preempted sequences first (oldest
+   * first), then, once none is waiting, new prompts while free blocks and the concurrency
+   * limit leave room for their samples. Several prompts share one prefill batch.
    */
-  startSamples(seedOf: (request: GenerateRequest, sample: number) => bigint) {
-    const started: { sequence: Sequence; promptIds: number[]; copyFrom: number | null }[] = [];
+  planPrefill(): PrefillPlan {
+    const plan: PrefillPlan = { resumed: [], jobs: [], items: [] };
+    let capacity = this.maxConcurrent - this.active.length;
+    while (this.preempted.length > 0 && capacity > 0) {
+      const seq = this.preempted[0];
+      // Its KV again, plus a block to grow into.
+      if (this.pool.blocksFor(seq.position) + 1 > this.pool.freeBlocks) break;
+      this.preempted.shift();
+      const history = [...seq.promptIds, ...seq.generated].slice(0, seq.position);
+      seq.blocks = this.#allocate(this.pool.blocksFor(seq.position));
+      seq.admitted = this.#admissions++;
+      this.active.push(seq);
+      plan.resumed.push(seq);
+      if (history.length > 0) plan.items.push({ tokens: history, blocks: seq.blocks });
+      capacity--;
+    }
+    if (this.preempted.length > 0) return plan;
+    // A prompt whose samples have not all started keeps the next ones waiting.
+    if (this.waiting.some((job) => job.prefix !== null)) return plan;
     for (const job of this.waiting) {
-      if (job.prefixSlot === null) continue;
-      while (job.pending.length > 0) {
-        const last = job.pending.length === 1;
-        if (!last && this.#free.length === 0) break;
-        const slot = last ? job.prefixSlot : this.#free.pop()!;
+      if (capacity <= 0) break;
+      const ids = job.request.promptIds;
+      const prefixBlocks = this.pool.blocksFor(ids.length - 1);
+      // The prefix, and a block for the first write of each sample that can start.
+      const room = this.pool.freeBlocks - prefixBlocks;
+      const starting = Math.min(job.pending.length, capacity, room);
+      if (starting < 1) break;
+      job.prefix = this.#allocate(prefixBlocks);
+      plan.jobs.push(job);
+      if (ids.length > 1) plan.items.push({ tokens: ids.slice(0, -1), blocks: job.prefix });
+      capacity -= starting;
+    }
+    return plan;
+  }
+
+  /**
+   * Starts samples of prefilled prompts while the concurrency limit and free blocks allow; each
+   * shares its prompt's prefix blocks. A prompt's last sample drops the prompt's own reference.
+   */
+  startSamples(seedOf: (request: GenerateRequest, sample: number) => bigint): Sequence[] {
+    const started: Sequence[] = [];
+    if (this.preempted.length > 0) return started;
+    for (const job of this.waiting) {
+      if (job.prefix === null) continue;
+      while (job.pending.length > 0 && this.active.length < this.maxConcurrent) {
+        // Every sample started this round writes a block of its own at its first step.
+        if (this.pool.freeBlocks <= started.length) break;
         const sample = job.pending.shift()!;
         const ids = job.request.promptIds;
+        this.pool.retain(job.prefix);
         const sequence: Sequence = {
           request: job.request.request,
           sample,
-          slot,
           seed: seedOf(job.request, sample),
+          promptIds: ids,
           nextToken: ids[ids.length - 1],
           position: ids.length - 1,
           promptLength: ids.length,
           generated: [],
           text: "",
+          blocks: [...job.prefix],
+          admitted: this.#admissions++,
         };
         this.active.push(sequence);
-        started.push({ sequence, promptIds: ids, copyFrom: last ? null : job.prefixSlot });
+        started.push(sequence);
+      }
+      if (job.pending.length === 0) {
+        this.pool.release(job.prefix);
+        job.prefix = null;
       }
     }
     for (let i = this.waiting.length - 1; i >= 0; i--) {
@@ -110,12 +162,66 @@ export class Scheduler {
     return started;
   }
 
-  /** Removes a sequence and frees its slot. */
+  /**
+   * Makes every active sequence's next position writable, oldest first: a new block at a block
+   * boundary, a private copy of a shared block. When the pool is dry, a waiting prompt's prefix
+   * is dropped first, then the most recently admitted sequences are preempted. Returns the
+   * batch to step (oldest first) and the block copies to make before it.
+   */
+  prepareStep(): { batch: Sequence[]; copies: [BlockId, BlockId][] } {
+    const copies: [BlockId, BlockId][] = [];
+    const order = [...this.active].sort((a, b) => a.admitted - b.admitted);
+    for (const seq of order) {
+      if (!this.active.includes(seq)) continue; // preempted for an older one
+      for (;;) {
+        const copy = prepareWrite(this.pool, seq.blocks, seq.position);
+        if (copy !== false) {
+          if (copy) copies.push(copy);
+          break;
+        }
+        if (this.#dropPrefix()) continue;
+        const victim = this.active.reduce((a, b) => (b.admitted > a.admitted ? b : a));
+        if (victim === seq && this.active.length === 1) {
+          throw new RangeError(
+            `The KV pool (${this.pool.blocks} blocks of ${this.pool.blockSize}) cannot hold one ` +
+              `sequence of ${seq.position + 1} positions`,
+          );
+        }
+        this.#preempt(victim);
+        if (victim === seq) break;
+      }
+    }
+    const batch = order.filter((s) => this.active.includes(s));
+    return { batch, copies };
+  }
+
+  /** Removes a finished sequence and returns its blocks. */
   finish(sequence: Sequence): void {
     const i = this.active.indexOf(sequence);
     if (i >= 0) this.active.splice(i, 1);
-    // Kept in descending order so pop() hands out the lowest slot: active slots stay compact.
-    this.#free.push(sequence.slot);
-    this.#free.sort((a, b) => b - a);
+    this.pool.release(sequence.blocks);
+    sequence.blocks = [];
+  }
+
+  #allocate(n: number): BlockId[] {
+    return Array.from({ length: n }, () => this.pool.allocate());
+  }
+
+  /** Frees the prefix of a prompt whose remaining samples have not started (prefilled again
+   * later); false when there is none. */
+  #dropPrefix(): boolean {
+    const job = this.waiting.find((j) => j.prefix !== null && j.pending.length > 0);
+    if (!job) return false;
+    this.pool.release(job.prefix!);
+    job.prefix = null;
+    return true;
+  }
+
+  #preempt(seq: Sequence): void {
+    this.active.splice(this.active.indexOf(seq), 1);
+    this.pool.release(seq.blocks);
+    seq.blocks = [];
+    this.preempted.push(seq);
+    this.preemptions++;
   }
 }

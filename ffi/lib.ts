@@ -60,24 +60,36 @@ export function cString(s: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-/** The shim's last error message on this thread. */
+const text = (ptr: Deno.PointerValue) => (ptr ? new Deno.UnsafePointerView(ptr).getCString() : "");
+
+/** The shim's last error of a call without a handle, on this thread. */
 export function lastError(): string {
-  const ptr = lib().rast_last_error();
-  return ptr ? new Deno.UnsafePointerView(ptr).getCString() : "";
+  return text(lib().rast_last_error());
 }
 
-/** Throws EngineError for a non-zero status. Call right after the failing function. */
-export function unwrap(code: number, message = lastError()): void {
-  if (code !== Status.OK) throw new EngineError(code, message || `rast call failed (${code})`);
+/** The message of a model handle's last failure. */
+export const modelError = (m: Deno.PointerValue) => (): string => text(lib().rast_model_error(m));
+/** The message of a group handle's last failure. */
+export const groupError = (g: Deno.PointerValue) => (): string => text(lib().rast_group_error(g));
+
+/**
+ * Throws EngineError for a non-zero status, with the message the call left: a handle's
+ * (modelError / groupError), or this thread's for calls without a handle.
+ */
+export function unwrap(code: number, message: () => string = lastError): void {
+  if (code !== Status.OK) throw new EngineError(code, message() || `rast call failed (${code})`);
 }
 
 /** Reads a JSON text out of a `(buf, cap, *len)` style function, growing the buffer if needed. */
-export function readJson(call: (buf: Uint8Array, cap: bigint, len: BigInt64Array) => number) {
+export function readJson(
+  call: (buf: Uint8Array, cap: bigint, len: BigInt64Array) => number,
+  error: () => string = lastError,
+) {
   let cap = 4096;
   for (;;) {
     const buf = new Uint8Array(cap);
     const len = new BigInt64Array(1);
-    unwrap(call(buf, BigInt(cap), len));
+    unwrap(call(buf, BigInt(cap), len), error);
     const n = Number(len[0]);
     if (n < cap) return JSON.parse(decoder.decode(buf.subarray(0, n)));
     cap = n + 1;

@@ -16,7 +16,27 @@ Deno.test("the C example decodes the reference greedy ids through rast.h alone",
   assert.deepEqual(got, ids("prompt2.neg.greedy"));
 });
 
-Deno.test("the C example reports a bad folder through rast_last_error and exits 1", async () => {
+Deno.test("the C example's RAST steps give the reference RAST greedy ids through rast.h alone", async () => {
+  const ref = await readSafetensors(join(FIXTURES_DIR, "reference.safetensors"));
+  const ids = (key: string) => ints(ref, key);
+  const dir = (m: string) => join(FIXTURES_DIR, m);
+  const out = await new Deno.Command(join(REPO_ROOT, "ffi", "build", "rast_example"), {
+    args: [
+      "--rast",
+      dir("base"),
+      dir("pos"),
+      dir("neg"),
+      "1.0",
+      "24",
+      ...ids("prompt0.ids").map(String),
+    ],
+  }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  const got = new TextDecoder().decode(out.stdout).trim().split(",").map(Number);
+  assert.deepEqual(got, ids("prompt0.rast_alpha1.0.greedy"));
+});
+
+Deno.test("the C example reports a bad folder through the handle's error and exits 1", async () => {
   const out = await new Deno.Command(join(REPO_ROOT, "ffi", "build", "rast_example"), {
     args: ["/no/such/model"],
     stderr: "piped",

@@ -5,6 +5,7 @@ import { Model } from "../engine/model.ts";
 import { EngineError } from "../ffi/errors.ts";
 import { readSafetensors, writeSafetensors } from "../engine/safetensors.ts";
 import { FIXTURES_DIR } from "./shared.ts";
+import { initSlots } from "./slots.ts";
 
 async function copyModel(name: string): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "rast-bad-" });
@@ -82,11 +83,11 @@ Deno.test("a config.json that is not JSON is reported", async () => {
 
 Deno.test("after all those failures the process still loads and runs a good model", async () => {
   using model = await Model.load(join(FIXTURES_DIR, "pos"));
-  await model.initCache(1, 8);
+  const layout = await initSlots(model, 1, 8);
   const logits = await model.forward({
     tokens: Int32Array.of(5, 17),
     seqLens: Int32Array.of(2),
-    slots: Int32Array.of(0),
+    ...layout.tables([0]),
     startPos: Int32Array.of(0),
   }, "last");
   assert.ok(logits.every(Number.isFinite));
@@ -101,11 +102,11 @@ Deno.test("close is idempotent and a closed model refuses work", async () => {
 
 Deno.test("closing a model during a forward pass frees it only after the pass returns", async () => {
   const model = await Model.load(join(FIXTURES_DIR, "base"));
-  await model.initCache(1, 64);
+  const layout = await initSlots(model, 1, 64);
   const running = model.forward({
     tokens: Int32Array.from({ length: 48 }, (_, i) => i + 1),
     seqLens: Int32Array.of(48),
-    slots: Int32Array.of(0),
+    ...layout.tables([0]),
     startPos: Int32Array.of(0),
   }, "all");
   model.close();
@@ -116,15 +117,15 @@ Deno.test("closing a model during a forward pass frees it only after the pass re
 
 Deno.test("a sequence that outgrows the cache is refused with the fix", async () => {
   using model = await Model.load(join(FIXTURES_DIR, "neg"));
-  await model.initCache(1, 4);
+  const layout = await initSlots(model, 1, 4, 4);
   await assert.rejects(
     () =>
       model.forward({
         tokens: Int32Array.of(1, 2, 3, 4, 5),
         seqLens: Int32Array.of(5),
-        slots: Int32Array.of(0),
+        ...layout.tables([0]),
         startPos: Int32Array.of(0),
       }, "last"),
-    /would reach position 5 but the cache holds 4/,
+    /reaches position 5, which needs 2 blocks of 4; its block table row holds 1/,
   );
 });

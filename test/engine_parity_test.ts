@@ -7,6 +7,7 @@ import { readSafetensors } from "../engine/safetensors.ts";
 import { FIXTURES_DIR, FLOAT32 } from "./shared.ts";
 import { FIXTURE_CASES as cases, floats, ints, promptLogits } from "./fixture_cases.ts";
 import { maxRelError } from "./numeric.ts";
+import { BLOCK_SIZES, initSlots } from "./slots.ts";
 
 for (const c of cases) {
   Deno.test(`${c.name}: full-sequence logits match transformers within 1e-4`, async () => {
@@ -21,15 +22,16 @@ for (const c of cases) {
     }
   });
 
-  Deno.test(`${c.name}: greedy continuation equals transformers' ids`, async () => {
+  Deno.test(`${c.name}: greedy continuation equals transformers' ids at block sizes ${BLOCK_SIZES}`, async () => {
     const ref = await readSafetensors(c.reference);
     using model = await Model.load(c.dir, FLOAT32);
-    await model.initCache(1, 64);
-    for (let p = 0; p < 3; p++) {
-      const ids = ints(ref, c.key(p, "ids"));
-      const expected = ints(ref, c.key(p, "greedy"));
-      const got = await greedyDecode(model, ids, { steps: expected.length });
-      assert.deepEqual(got, expected, `prompt ${p}`);
+    for (const blockSize of BLOCK_SIZES) {
+      for (let p = 0; p < 3; p++) {
+        const ids = ints(ref, c.key(p, "ids"));
+        const expected = ints(ref, c.key(p, "greedy"));
+        const got = await greedyDecode(model, ids, { steps: expected.length, blockSize });
+        assert.deepEqual(got, expected, `block size ${blockSize}, prompt ${p}`);
+      }
     }
   });
 }
@@ -37,12 +39,12 @@ for (const c of cases) {
 Deno.test("incremental decoding with the KV cache equals full-sequence logits", async () => {
   const ref = await readSafetensors(join(FIXTURES_DIR, "reference.safetensors"));
   using model = await Model.load(join(FIXTURES_DIR, "base"), FLOAT32);
-  await model.initCache(2, 32);
+  const layout = await initSlots(model, 2, 32);
   const ids = ints(ref, "prompt1.ids");
   const full = await model.forward({
     tokens: Int32Array.from(ids),
     seqLens: Int32Array.of(ids.length),
-    slots: Int32Array.of(1),
+    ...layout.tables([1]),
     startPos: Int32Array.of(0),
   }, "all");
   const V = model.vocab;
@@ -50,7 +52,7 @@ Deno.test("incremental decoding with the KV cache equals full-sequence logits", 
   const first = await model.forward({
     tokens: Int32Array.from(ids.slice(0, 2)),
     seqLens: Int32Array.of(2),
-    slots: Int32Array.of(0),
+    ...layout.tables([0]),
     startPos: Int32Array.of(0),
   }, "all");
   assert.ok(maxRelError(first, full.subarray(0, 2 * V)) < 1e-5);
@@ -58,7 +60,7 @@ Deno.test("incremental decoding with the KV cache equals full-sequence logits", 
     const step = await model.forward({
       tokens: Int32Array.of(ids[t]),
       seqLens: Int32Array.of(1),
-      slots: Int32Array.of(0),
+      ...layout.tables([0]),
       startPos: Int32Array.of(t),
     }, "last");
     const err = maxRelError(step, full.subarray(t * V, (t + 1) * V));
@@ -69,13 +71,13 @@ Deno.test("incremental decoding with the KV cache equals full-sequence logits", 
 Deno.test("a ragged batch of the three prompts gives each prompt's own logits", async () => {
   const ref = await readSafetensors(join(FIXTURES_DIR, "reference.safetensors"));
   using model = await Model.load(join(FIXTURES_DIR, "base"), FLOAT32);
-  await model.initCache(4, 32);
+  const layout = await initSlots(model, 4, 32);
   const prompts = [0, 1, 2].map((p) => ints(ref, `prompt${p}.ids`));
   // Slots out of order on purpose: the batch must not assume slot i holds sequence i.
   const logits = await model.forward({
     tokens: Int32Array.from(prompts.flat()),
     seqLens: Int32Array.from(prompts.map((p) => p.length)),
-    slots: Int32Array.of(3, 0, 2),
+    ...layout.tables([3, 0, 2]),
     startPos: Int32Array.of(0, 0, 0),
   }, "all");
   let row = 0;
@@ -91,7 +93,7 @@ Deno.test("a ragged batch of the three prompts gives each prompt's own logits", 
 Deno.test("slots far apart (gathered) and out of order (scattered) give the same logits", async () => {
   const ref = await readSafetensors(join(FIXTURES_DIR, "reference.safetensors"));
   using model = await Model.load(join(FIXTURES_DIR, "base"), FLOAT32);
-  await model.initCache(16, 32);
+  const layout = await initSlots(model, 16, 32);
   const prompts = [0, 1, 2].map((p) => ints(ref, `prompt${p}.ids`));
   // {0, 9, 15}: a span of 16 for 3 sequences → gathered; {5, 3, 4}: a short run, out of order.
   const decoded: Float32Array[] = [];
@@ -99,7 +101,7 @@ Deno.test("slots far apart (gathered) and out of order (scattered) give the same
     const logits = await model.forward({
       tokens: Int32Array.from(prompts.flat()),
       seqLens: Int32Array.from(prompts.map((p) => p.length)),
-      slots: Int32Array.from(slots),
+      ...layout.tables(slots),
       startPos: Int32Array.of(0, 0, 0),
     }, "all");
     let row = 0;
@@ -114,7 +116,7 @@ Deno.test("slots far apart (gathered) and out of order (scattered) give the same
       await model.forward({
         tokens: Int32Array.of(1, 2, 3),
         seqLens: Int32Array.of(1, 1, 1),
-        slots: Int32Array.from(slots),
+        ...layout.tables(slots),
         startPos: Int32Array.from(prompts.map((p) => p.length)),
       }, "last"),
     );
@@ -124,7 +126,7 @@ Deno.test("slots far apart (gathered) and out of order (scattered) give the same
     const alone = await model.forward({
       tokens: Int32Array.from([...prompts[p], p + 1]),
       seqLens: Int32Array.of(prompts[p].length + 1),
-      slots: Int32Array.of(0),
+      ...layout.tables([0]),
       startPos: Int32Array.of(0),
     }, "last");
     for (const step of decoded) {

@@ -93,6 +93,7 @@ export function tokenEvent(request: number, sample: number, token: ScriptToken):
     baseEntropy: 1,
     combinedEntropy: 0.5,
     klCombinedBase: 0.25,
+    baseArgmax: 0,
   };
   return { kind: "token", request, sample, id: token.id ?? 0, text: token.text, stats };
 }

@@ -48,6 +48,7 @@ const STATS: StepStats = {
   baseEntropy: 1,
   combinedEntropy: 0.8,
   klCombinedBase: 0.1,
+  baseArgmax: 0,
 };
 
 /** The fake engine; `requestsSeen` records every generate() call's requests. */
@@ -135,7 +136,7 @@ export class FakeRunEngine implements RastEngine {
         tokensPerSecond: 100,
         active: active.length,
         waiting: queue.length,
-        memory: { kvUsedBytes: 0, kvTotalBytes: 0 },
+        memory: { blocksUsed: active.length, blocksTotal: 64, blockSize: 16 },
       };
     }
     for (const seq of active) {

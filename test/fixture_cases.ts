@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { type SafetensorsContents, toFloat32 } from "../engine/safetensors.ts";
 import type { Model } from "../engine/model.ts";
 import { FIXTURES_DIR } from "./shared.ts";
+import { initSlots } from "./slots.ts";
 
 export interface FixtureCase {
   name: string;
@@ -38,11 +39,11 @@ export const floats = (ref: SafetensorsContents, key: string) => toFloat32(ref.g
 
 /** All-position logits of one prompt, prefilled into slot 0 of a fresh cache: [T, V]. */
 export async function promptLogits(model: Model, ids: number[]): Promise<Float32Array> {
-  await model.initCache(1, 64);
+  const layout = await initSlots(model, 1, 64);
   return await model.forward({
     tokens: Int32Array.from(ids),
     seqLens: Int32Array.of(ids.length),
-    slots: Int32Array.of(0),
+    ...layout.tables([0]),
     startPos: Int32Array.of(0),
   }, "all");
 }

@@ -226,7 +226,7 @@ Deno.test("a stop string cuts the text where it starts", async () => {
   }
 });
 
-Deno.test("the KV memory limit bounds the slots, and a limit below one sequence is refused", async () => {
+Deno.test("the KV memory limit bounds the block pool, and a limit below one sequence is refused", async () => {
   const engine = await openEngine({
     baseModel: dir("base"),
     pairs: [{ positive: dir("pos"), negative: dir("neg"), weight: 1 }],
@@ -238,9 +238,10 @@ Deno.test("the KV memory limit bounds the slots, and a limit below one sequence 
     const { events } = await collect(engine, [
       { request: 0, promptIds: PROMPT0, samples: 6, seed: 1 },
     ], { temperature: 1, topP: 1, maxNewTokens: 13 });
-    // 20 positions per sequence → 3 slots; all 6 samples still finish.
+    // 3 blocks of 16 positions; a sequence of 20 positions needs 2, so samples take turns
+    // (preempted and resumed); all 6 still finish.
     assert.equal(events.filter((e) => e.kind === "finished").length, 6);
-    assert.deepEqual(engine.decoder.cacheShape, { slots: 3, maxLen: 20 });
+    assert.equal(engine.decoder.pool?.blocks, 3);
     const failing = engine.generate([{ request: 0, promptIds: PROMPT0, samples: 1, seed: 1 }], {
       temperature: 1,
       topP: 1,
@@ -248,7 +249,7 @@ Deno.test("the KV memory limit bounds the slots, and a limit below one sequence 
     });
     await assert.rejects(async () => {
       for await (const _ of failing) { /* drain */ }
-    }, /KV memory limit .* too small for one sequence of 107 positions/);
+    }, /holds 3 blocks of 16 positions, but one sequence of 107 positions needs 7/);
   } finally {
     engine.close();
   }

@@ -1,11 +1,14 @@
 /** Greedy RAST decoding of one prompt through a RastGroup, for the reference comparisons. */
 import type { RastGroup } from "../engine/group.ts";
+import { initSlots } from "./slots.ts";
 
 /**
- * Prefills `ids` into slot 0 and takes `steps` greedy tokens. Returns them with the combined
- * logits of the first step ([base vocab], −inf tail included).
+ * Sets up the group's pool (blocks of `blockSize`) for one sequence, feeds `ids` and takes
+ * `steps` greedy tokens. Returns them with the combined logits of the first step ([base vocab],
+ * −inf tail included).
  */
-export async function rastGreedy(group: RastGroup, ids: number[], steps: number) {
+export async function rastGreedy(group: RastGroup, ids: number[], steps: number, blockSize = 16) {
+  const layout = await initSlots(group, 1, ids.length + steps, blockSize);
   const tokens = new Int32Array(1);
   const step0: Float32Array = new Float32Array(group.baseVocab);
   const seeds = BigUint64Array.of(1n);
@@ -14,7 +17,7 @@ export async function rastGreedy(group: RastGroup, ids: number[], steps: number)
     {
       tokens: Int32Array.from(ids),
       seqLens: Int32Array.of(ids.length),
-      slots: Int32Array.of(0),
+      ...layout.tables([0]),
       startPos: Int32Array.of(0),
     },
     seeds,
@@ -27,7 +30,7 @@ export async function rastGreedy(group: RastGroup, ids: number[], steps: number)
       {
         tokens: Int32Array.of(got[step - 1]),
         seqLens: Int32Array.of(1),
-        slots: Int32Array.of(0),
+        ...layout.tables([0]),
         startPos: Int32Array.of(ids.length + step - 1),
       },
       seeds,

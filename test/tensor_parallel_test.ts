@@ -14,6 +14,7 @@ import { FIXTURES_DIR } from "./shared.ts";
 import { ints, promptLogits } from "./fixture_cases.ts";
 import { maxRelError } from "./numeric.ts";
 import { rastGreedy } from "./rast_greedy.ts";
+import { initSlots } from "./slots.ts";
 
 // Each fixture with the rank counts its heads allow (4 heads / 2 KV: at 4 ranks KV is copied).
 const fixtures = [
@@ -48,7 +49,6 @@ Deno.test("base at 2 and 4 ranks: greedy continuations equal transformers' ids",
   const ref = await readSafetensors(join(FIXTURES_DIR, "reference.safetensors"));
   for (const ranks of [2, 4]) {
     using model = await Model.load(join(FIXTURES_DIR, "base"), { tensorParallel: ranks });
-    await model.initCache(1, 64);
     for (let p = 0; p < 3; p++) {
       const expected = ints(ref, `prompt${p}.base.greedy`);
       const got = await greedyDecode(model, ints(ref, `prompt${p}.ids`), {
@@ -69,7 +69,6 @@ for (const [baseRanks, smallRanks] of [[2, 1], [4, 1], [2, 2]]) {
     using pos = await Model.load(dir("pos"), { tensorParallel: smallRanks });
     using neg = await Model.load(dir("neg"), { tensorParallel: smallRanks });
     using group = new RastGroup(base, [{ positive: pos, negative: neg, weight: 1.0 }]);
-    await group.initCache(1, 64);
     for (let p = 0; p < 3; p++) {
       const ids = ints(ref, `prompt${p}.ids`);
       const expected = ints(ref, `prompt${p}.rast_alpha1.0.greedy`);
@@ -126,13 +125,13 @@ async function writeBiasedLlama(dir: string): Promise<void> {
 
 /** A ragged batch of two prompts, then three decode steps of both: every logit, in order. */
 async function raggedRun(model: Model): Promise<Float32Array> {
-  await model.initCache(3, 16);
+  const layout = await initSlots(model, 3, 16);
   const first = [3, 141, 59, 26, 500, 35, 89], second = [97, 93, 2, 384];
   const rows: Float32Array[] = [
     await model.forward({
       tokens: Int32Array.from([...first, ...second]),
       seqLens: Int32Array.of(first.length, second.length),
-      slots: Int32Array.of(2, 0),
+      ...layout.tables([2, 0]),
       startPos: Int32Array.of(0, 0),
     }, "all"),
   ];
@@ -141,7 +140,7 @@ async function raggedRun(model: Model): Promise<Float32Array> {
       await model.forward({
         tokens: Int32Array.of(7 + step, 400 - step),
         seqLens: Int32Array.of(1, 1),
-        slots: Int32Array.of(2, 0),
+        ...layout.tables([2, 0]),
         startPos: Int32Array.of(first.length + step, second.length + step),
       }, "last"),
     );

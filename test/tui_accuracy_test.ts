@@ -1,13 +1,7 @@
 /** Running accuracy against hand-computed pass@k / maj@k values. */
 import assert from "node:assert/strict";
-import {
-  defaultKs,
-  majorityCorrect,
-  passAtKEstimate,
-  summarizeAccuracy,
-  type Verdict,
-  type VerdictTable,
-} from "../tui/accuracy.ts";
+import { passAtK as passAtKEstimate } from "../engine/eval/vote.ts";
+import { defaultKs, summarizeAccuracy, type Verdict, type VerdictTable } from "../tui/accuracy.ts";
 
 const close = (actual: number | undefined, expected: number) =>
   assert.ok(
@@ -47,33 +41,6 @@ Deno.test("pass@k estimate matches 1 - C(n-c,k)/C(n,k) on small cases", () => {
   assert.throws(() => passAtKEstimate(2, 1, 4), /k <= n/);
 });
 
-Deno.test("majority vote: most frequent extracted answer, ties to the first seen, no answer is a group", () => {
-  assert.equal(
-    majorityCorrect([v(0, 0, true, "a"), v(0, 1, false, "b"), v(0, 2, false, "b")]),
-    false,
-  );
-  assert.equal(
-    majorityCorrect([
-      v(0, 0, true, "a"),
-      v(0, 1, false, "b"),
-      v(0, 2, false, "b"),
-      v(0, 3, true, "a"),
-    ]),
-    true,
-  );
-  // Two samples without an answer outvote one right answer.
-  assert.equal(
-    majorityCorrect([v(0, 0, false, null), v(0, 1, true, "7"), v(0, 2, false, null)]),
-    false,
-  );
-  assert.equal(
-    majorityCorrect([v(0, 0, false, null), v(0, 1, true, "7"), v(0, 2, true, "7")]),
-    true,
-  );
-  assert.equal(majorityCorrect([v(0, 0, false, null)]), false);
-  assert.equal(majorityCorrect([]), false);
-});
-
 Deno.test("default ks are the powers of two up to n, plus n", () => {
   assert.deepEqual(defaultKs(32), [1, 2, 4, 8, 16, 32]);
   assert.deepEqual(defaultKs(6), [1, 2, 4, 6]);
@@ -104,7 +71,8 @@ Deno.test("summary so far: mean, pass@k and maj@k over the requests with at leas
   close(s.passAtK[0].value, (0.5 + 0.25 + 1) / 3);
   close(s.passAtK[1].value, (5 / 6 + 0.5) / 2);
   close(s.passAtK[2].value, 1);
-  // maj@1: 42 ✓, 3 ✗, x ✓; maj@2: {42, 41} tie → 42 ✓, {3, 3} ✗; maj@4: 42 ✓, 3 ✗.
+  // Equivalence vote over the first k. maj@1: 42 ✓, 3 ✗, x ✓; maj@2: {42, 41} tie → 42 ✓,
+  // {3, 3} ✗; maj@4: the two correct 42s beat 41 and 7 ✓, {3, 3} beats –, 5 ✗.
   close(s.majAtK[0].value, 2 / 3);
   close(s.majAtK[1].value, 1 / 2);
   close(s.majAtK[2].value, 1 / 2);

@@ -37,6 +37,7 @@ function sampleStep(overrides: Partial<DebugStep> = {}): DebugStep {
       baseEntropy: 3.79,
       combinedEntropy: 3.24,
       klCombinedBase: 0.25,
+      baseArgmax: 0,
     },
     text: " Tom had 2",
     ...overrides,

@@ -25,7 +25,6 @@ import {
 import { interleave, scriptSample, tokenEvent } from "./fake_engine.ts";
 
 const ESC = "\x1b";
-const GiB = 1024 ** 3;
 
 /** Renders, returns the last frame's lines, unmounts. */
 function frame(node: ReactNode, color = false): string[] {
@@ -83,7 +82,7 @@ function scriptedState(opts: { finishedToo: boolean }): TuiState {
       tokensPerSecond: 1234,
       active: 2,
       waiting: 0,
-      memory: { kvUsedBytes: GiB, kvTotalBytes: 4 * GiB },
+      memory: { blocksUsed: 12, blocksTotal: 48, blockSize: 16 },
     },
   });
   return reduce(initialState({ now: 0, totalSamples: 10 }), { type: "batch", now: 5000, actions });
@@ -122,7 +121,7 @@ Deno.test("the whole screen fits 80x24 and shows every panel", () => {
       "q0 ▸▸",
       "1234 tok/s",
       "0/10 samples",
-      "KV 1.0 GiB/4.0 GiB",
+      "KV 12/48 blocks",
     ]
   ) {
     assert.ok(text.includes(expected), `missing "${expected}" in:\n${text}`);
@@ -297,7 +296,7 @@ Deno.test("status line, header and help", () => {
     frame(
       <StatusLine
         throughput={throughput}
-        memory={{ kvUsedBytes: GiB, kvTotalBytes: 4 * GiB }}
+        memory={{ blocksUsed: 12, blocksTotal: 48, blockSize: 16 }}
         active={3}
         waiting={1}
         paused={paused}
@@ -308,7 +307,7 @@ Deno.test("status line, header and help", () => {
     )[0];
   assert.equal(
     status(false),
-    "1234 tok/s · 4/10 samples · ETA 30s · KV 1.0 GiB/4.0 GiB · 3 active 1 waiting · ? help",
+    "1234 tok/s · 4/10 samples · ETA 30s · KV 12/48 blocks · 3 active 1 waiting · ? help",
   );
   assert.ok(status(true).endsWith("· paused (space resumes)"));
   const header = frame(<Header title="t" position={0} live={0} paused width={40} />)[0];

@@ -137,10 +137,10 @@ Deno.test("throughput: done counts resumed samples, ETA from this session's rate
     tokensPerSecond: 123,
     active: 3,
     waiting: 1,
-    memory: { kvUsedBytes: 5, kvTotalBytes: 8 },
+    memory: { blocksUsed: 5, blocksTotal: 8, blockSize: 16 },
   }]);
   assert.equal(throughput(s).tokensPerSecond, 123);
-  assert.deepEqual([s.active, s.waiting, s.memory?.kvUsedBytes], [3, 1, 5]);
+  assert.deepEqual([s.active, s.waiting, s.memory?.blocksUsed], [3, 1, 5]);
   assert.equal(throughput(fresh()).etaSeconds, undefined);
 });
 

@@ -5,7 +5,7 @@
 import { useCallback, useEffect, useMemo, useReducer, useRef } from "react";
 import { useInput, useStdin } from "ink";
 import type { EngineEvent } from "../engine/events.ts";
-import type { Verdict } from "./accuracy.ts";
+import type { MajRule, Verdict } from "./accuracy.ts";
 import { commandForKey } from "./keys.ts";
 import { EventPump, type Grader } from "./pump.ts";
 import { initialState, reduce, type TuiAction, type TuiLimits, type TuiState } from "./state.ts";
@@ -114,6 +114,8 @@ export interface RastAppProps extends EngineStreamOptions {
   title?: string;
   samplesPerRequest?: number;
   ks?: readonly number[];
+  /** Which maj@k the accuracy panel shows (default equivalence). */
+  majRule?: MajRule;
   /** Terminal size; read from stdout (and followed on resize) when left out. */
   columns?: number;
   rows?: number;
@@ -187,6 +189,7 @@ export function RastApp(props: RastAppProps) {
         title={props.title}
         samplesPerRequest={props.samplesPerRequest}
         ks={props.ks}
+        majRule={props.majRule}
       />
     </PaletteContext.Provider>
   );

@@ -122,6 +122,11 @@ export class BatchReporter {
     if (accuracy.graded > 0) {
       parts.push(`acc ${percent(accuracy.mean)} (${accuracy.correct}/${accuracy.graded})`);
     }
+    if (state.memory && state.endedAt === undefined) {
+      parts.push(
+        `${state.active} active · KV ${state.memory.blocksUsed}/${state.memory.blocksTotal} blocks`,
+      );
+    }
     return parts.join(" · ");
   }
 

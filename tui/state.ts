@@ -3,7 +3,7 @@
  * Every panel renders from this state; the batch reporter reuses it for its progress line. Pure:
  * time comes in on the actions, never from the clock.
  */
-import type { EngineEvent, FinishReason, TokenDelta } from "../engine/events.ts";
+import type { EngineEvent, FinishReason, KvMemory, TokenDelta } from "../engine/events.ts";
 import type { Verdict, VerdictTable } from "./accuracy.ts";
 import { appendPiece, type PieceTail } from "./piece_tail.ts";
 
@@ -97,7 +97,7 @@ export interface TuiState {
   engineTokensPerSecond?: number;
   active: number;
   waiting: number;
-  memory?: { kvUsedBytes: number; kvTotalBytes: number };
+  memory?: KvMemory;
   errors: readonly string[];
   limits: TuiLimits;
 }

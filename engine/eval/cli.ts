@@ -1,7 +1,10 @@
 /** The `eval` and `grade` commands' implementations (loaded lazily by tui/commands). */
+import { basename, dirname, resolve } from "node:path";
+import { AUTHORS_DATASET_NAMES } from "../../datasets/mod.ts";
 import { UserError } from "../errors.ts";
 import { Grader, type GraderOptions, type Verdict } from "./grader.ts";
 import { evaluateResultsDir, formatMetrics, writeFileAtomic } from "./results.ts";
+import { MAJ_RULES, type MajRule } from "./vote.ts";
 
 /** Options shared by `eval` and `grade`, as commander hands them over. */
 export interface GradingFlags {
@@ -17,6 +20,7 @@ export interface EvalFlags extends GradingFlags {
   k?: string;
   dataDir?: string;
   json?: boolean;
+  majRule?: string;
 }
 
 /** `rast grade` options. */
@@ -45,17 +49,37 @@ function graderOptions(flags: GradingFlags): GraderOptions {
   };
 }
 
+/** The --maj-rule value, checked (default "equivalence"). */
+export function parseMajRule(value: string | undefined): MajRule {
+  if (value === undefined) return "equivalence";
+  if ((MAJ_RULES as readonly string[]).includes(value)) return value as MajRule;
+  throw new UserError(`--maj-rule "${value}" is not a rule; pass ${MAJ_RULES.join(" or ")}`);
+}
+
+/**
+ * The dataset of a folder in the authors' layout, from its parent's name:
+ * results/MATH/14B_1.5B_alpha_1.0_temp_1.0 → MATH, results/baseline/AIME/x_temp_1.0 → AIME.
+ */
+export function datasetFromAuthorsFolder(resDir: string): string | undefined {
+  const parent = basename(dirname(resolve(resDir)));
+  return Object.hasOwn(AUTHORS_DATASET_NAMES, parent) ? parent : undefined;
+}
+
 /** `rast eval --dataset NAME --res-dir DIR`: grade a results folder, write metrics.json. */
 export async function runEval(flags: EvalFlags): Promise<void> {
-  if (!flags.dataset) {
-    throw new UserError("--dataset is required; name a benchmark or a JSONL file");
-  }
   if (!flags.resDir) {
     throw new UserError("--res-dir is required; pass the folder of prediction files");
   }
+  const majRule = parseMajRule(flags.majRule);
+  const dataset = flags.dataset ?? datasetFromAuthorsFolder(flags.resDir);
+  if (!dataset) {
+    throw new UserError(
+      "--dataset is required (the folder is not under an authors' dataset folder such as MATH); name a benchmark or a JSONL file",
+    );
+  }
   const showProgress = Deno.stderr.isTerminal();
   let lastShown = 0;
-  const metrics = await evaluateResultsDir(flags.dataset, flags.resDir, {
+  const metrics = await evaluateResultsDir(dataset, flags.resDir, {
     ...graderOptions(flags),
     dataDir: flags.dataDir,
     k: positive(flags.k, "--k", true),
@@ -69,7 +93,7 @@ export async function runEval(flags: EvalFlags): Promise<void> {
       }
       : undefined,
   });
-  console.log(flags.json ? JSON.stringify(metrics, null, 2) : formatMetrics(metrics));
+  console.log(flags.json ? JSON.stringify(metrics, null, 2) : formatMetrics(metrics, { majRule }));
 }
 
 interface GradeInput {

@@ -151,7 +151,8 @@ export async function loadDataset(
     if (!spec) {
       throw new UserError(
         `Unknown dataset "${nameOrPath}"; use math500, aime24, amc23, minerva_math, ` +
-          "olympiadbench, gsm8k, or a path to a .jsonl file",
+          "olympiadbench, gsm8k (or the authors' MATH, AIME, AMC, Minerva, Olympiad, GSM8K), " +
+          "or a path to a .jsonl file",
       );
     }
     name = spec.name;

@@ -2,7 +2,9 @@
  * The grader: extraction and the cheap string/number stages run here; any comparison that needs
  * the symbolic stage runs in a pool of workers with a deadline per comparison (3 s by default,
  * as the harness's ProcessPool). A worker that overruns is terminated and replaced, and the
- * comparison reports `timeout: true` (counted incorrect, as the harness counts it).
+ * comparison reports `timeout: true` (counted incorrect, as the harness counts it). A comparison
+ * that throws, or a worker that dies, reports `error` with the message (also counted incorrect,
+ * but never silently: metrics count errors and verdicts.jsonl keeps each message).
  */
 import { predictionFromAnswer, predictionFromOutput } from "./extract.ts";
 import { normalizeGold } from "./gold.ts";
@@ -19,6 +21,8 @@ export interface Verdict {
   correct: boolean;
   /** The comparison ran past its time limit (then `correct` is false). */
   timeout: boolean;
+  /** The comparison failed with this message (then `correct` is false); absent when it ran. */
+  error?: string;
 }
 
 /** Grader settings. */
@@ -29,9 +33,11 @@ export interface GraderOptions {
   workers?: number;
   /** Model output is cut at the first of these (default DEFAULT_STOP_STRINGS). */
   stopStrings?: readonly string[];
+  /** The worker module (default ./grade_worker.ts); tests point it at one that fails. */
+  workerModule?: URL;
 }
 
-type Outcome = { correct: boolean; timeout: boolean };
+type Outcome = { correct: boolean; timeout: boolean; error?: string };
 
 /** Thrown out of the quick pass when the symbolic stage is needed. */
 const NEEDS_SYMBOLIC = new Error("needs the symbolic stage");
@@ -76,7 +82,11 @@ class WorkerPool {
   #closed = false;
   #failure: Error | undefined;
 
-  constructor(private readonly size: number, private readonly timeoutMs: number) {}
+  constructor(
+    private readonly size: number,
+    private readonly timeoutMs: number,
+    private readonly module: URL,
+  ) {}
 
   run(pred: string, gold: string): Promise<Outcome> {
     if (this.#closed) return Promise.reject(new Error("The grader is closed; create a new one"));
@@ -98,7 +108,7 @@ class WorkerPool {
   }
 
   #spawn(): void {
-    const worker = new Worker(new URL("./grade_worker.ts", import.meta.url).href, {
+    const worker = new Worker(this.module.href, {
       type: "module",
     });
     const slot: Slot = { worker, ready: false };
@@ -134,7 +144,8 @@ class WorkerPool {
     if (!running || running.id !== response.id) return;
     clearTimeout(running.timer);
     slot.running = undefined;
-    running.task.resolve({ correct: response.correct, timeout: response.timeout });
+    const { correct, timeout, error } = response;
+    running.task.resolve(error === undefined ? { correct, timeout } : { correct, timeout, error });
     this.#pump();
   }
 
@@ -157,7 +168,7 @@ class WorkerPool {
       return;
     }
     this.#replace(slot);
-    running?.task.resolve({ correct: false, timeout: false });
+    running?.task.resolve({ correct: false, timeout: false, error: err.message });
   }
 
   #replace(slot: Slot, respawn = true): void {
@@ -177,6 +188,7 @@ export class Grader {
   readonly timeoutMs: number;
   readonly workers: number;
   readonly stopStrings: readonly string[];
+  readonly #workerModule: URL;
   #pool: WorkerPool | undefined;
   #cache = new Map<string, boolean>();
   #closed = false;
@@ -186,6 +198,7 @@ export class Grader {
     // each worker holds its own compute engine (~100 MB): a few are plenty
     this.workers = Math.max(1, opts.workers ?? Math.min(navigator.hardwareConcurrency ?? 2, 8));
     this.stopStrings = opts.stopStrings ?? DEFAULT_STOP_STRINGS;
+    this.#workerModule = opts.workerModule ?? new URL("./grade_worker.ts", import.meta.url);
   }
 
   /** Grade a full model output: cut at stop strings, extract, normalise, compare. */
@@ -208,14 +221,19 @@ export class Grader {
     const cached = this.#cache.get(key);
     if (cached !== undefined) return { correct: cached, timeout: false };
     let outcome: Outcome;
-    const quick = quickMathEqual(pred, gold);
+    let quick: boolean | undefined;
+    try {
+      quick = quickMathEqual(pred, gold);
+    } catch (err) {
+      return { correct: false, timeout: false, error: `Grading failed: ${String(err)}` };
+    }
     if (quick !== undefined) outcome = { correct: quick, timeout: false };
     else {
       if (this.#closed) throw new Error("The grader is closed; create a new one");
-      this.#pool ??= new WorkerPool(this.workers, this.timeoutMs);
+      this.#pool ??= new WorkerPool(this.workers, this.timeoutMs, this.#workerModule);
       outcome = await this.#pool.run(pred, gold);
     }
-    if (!outcome.timeout) this.#cache.set(key, outcome.correct);
+    if (!outcome.timeout && outcome.error === undefined) this.#cache.set(key, outcome.correct);
     return outcome;
   }
 

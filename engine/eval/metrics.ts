@@ -1,13 +1,16 @@
 /**
  * Metrics over n samples per question: mean accuracy over all samples, run-0 accuracy (what the
- * authors' "average" mode printed), unbiased pass@k, maj@k, per-question counts and breakdowns
- * by level / subject / type / subfield. Accuracies are fractions in [0, 1].
+ * authors' "average" mode printed), unbiased pass@k, maj@k under both rules (vote.ts),
+ * per-question counts and breakdowns by level / subject / type / subfield. Accuracies are
+ * fractions in [0, 1].
  */
 import { UserError } from "../errors.ts";
 import type { Dataset } from "./dataset.ts";
 import type { Verdict } from "./grader.ts";
-import { parseDigits } from "./math_equal.ts";
-import { isClose, pyStr } from "./python_compat.ts";
+import { pyStr } from "./python_compat.ts";
+import { majAtK, majorityIndex, type MajRule, passAtK } from "./vote.ts";
+
+export { majorityIndex, type MajRule, passAtK } from "./vote.ts";
 
 /** One question's results. */
 export interface QuestionMetrics {
@@ -39,9 +42,15 @@ export interface Metrics {
   run0Accuracy: number;
   /** k (as a string key) -> mean over questions of 1 - C(n-c, k) / C(n, k). */
   passAtK: Record<string, number>;
-  /** k -> fraction of questions whose majority answer among the first k samples is correct. */
+  /** k -> fraction of questions whose equivalence vote over the first k samples is correct. */
   majAtK: Record<string, number>;
+  /** k -> the authors' maj@k (exact strings, random k-subsets and ties), its expected value. */
+  majAtKAuthors: Record<string, number>;
+  /** How each figure is defined, for readers of metrics.json. */
+  definitions: Record<"passAtK" | "majAtK" | "majAtKAuthors", string>;
   timeouts: number;
+  /** Samples whose grading failed (counted incorrect); each is in verdicts.jsonl with its message. */
+  errors: number;
   /** Samples with no extractable answer. */
   emptyAnswers: number;
   perQuestion: QuestionMetrics[];
@@ -57,36 +66,6 @@ export interface MetricsOptions {
 
 const BREAKDOWN_FIELDS = ["level", "subject", "type", "subfield"];
 
-/** Unbiased pass@k for one question: 1 - C(n-c, k) / C(n, k), in the stable product form. */
-export function passAtK(n: number, c: number, k: number): number {
-  if (n - c < k) return 1;
-  let prod = 1;
-  for (let i = n - c + 1; i <= n; i++) prod *= 1 - k / i;
-  return 1 - prod;
-}
-
-/**
- * Majority vote over equivalent answers: answers graded correct are all equivalent to the gold
- * and vote together; other answers group with numerically equal ones (rel. 1e-4) or else with
- * identical normalised forms (no answer is a group too). The largest group wins; ties go to the
- * group seen first. Returns the index of the winning group's first answer.
- */
-export function majorityIndex(verdicts: readonly Verdict[]): number {
-  const groups: { key: string; value: number | null; count: number; first: number }[] = [];
-  verdicts.forEach((v, i) => {
-    const value = v.correct ? null : parseDigits(v.extracted);
-    const key = v.correct ? "\u0000correct" : v.extracted;
-    const group = groups.find((g) =>
-      value !== null && g.value !== null ? isClose(value, g.value, 1e-4) : g.key === key
-    );
-    if (group) group.count++;
-    else groups.push({ key, value, count: 1, first: i });
-  });
-  let best = groups[0];
-  for (const g of groups) if (g.count > best.count) best = g;
-  return best.first;
-}
-
 /** The k values reported: powers of two up to kMax, and kMax itself. */
 export function kValues(kMax: number): number[] {
   const ks: number[] = [];
@@ -94,6 +73,16 @@ export function kValues(kMax: number): number[] {
   if (ks[ks.length - 1] !== kMax) ks.push(kMax);
   return ks;
 }
+
+/** What metrics.json says each figure is. */
+export const DEFINITIONS: Metrics["definitions"] = {
+  passAtK: "mean over questions of 1 - C(n-c, k)/C(n, k), the unbiased estimator; it is the " +
+    "expected value of the authors' pass@k (a correct answer among k of the n samples drawn at random)",
+  majAtK: "equivalence vote over the first k samples: correct answers vote together, numbers " +
+    "within 1e-4 vote together, else exact normalised answers; ties go to the earliest group",
+  majAtKAuthors: "the authors' math_eval_pred.py vote: exact normalised answers over a random " +
+    "k-subset of the n samples, ties broken at random; reported as its exact expected value",
+};
 
 const mean = (xs: number[]) => xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length;
 
@@ -133,13 +122,13 @@ export function computeMetrics(
     };
   });
   const passAt: Record<string, number> = {};
-  const majAt: Record<string, number> = {};
+  const majAt: Record<MajRule, Record<string, number>> = { equivalence: {}, authors: {} };
+  const columns = rows.map((_, r) => verdicts.map((run) => run[r]));
   for (const k of ks) {
     passAt[k] = mean(perQuestion.map((q) => passAtK(n, q.correct, k)));
-    majAt[k] = mean(rows.map((_, r) => {
-      const firstK = verdicts.slice(0, k).map((run) => run[r]);
-      return firstK[majorityIndex(firstK)].correct ? 1 : 0;
-    }));
+    for (const rule of ["equivalence", "authors"] as const) {
+      majAt[rule][k] = mean(columns.map((column) => majAtK(column, k, rule)));
+    }
   }
   const all = verdicts.flat();
   return {
@@ -149,8 +138,11 @@ export function computeMetrics(
     meanAccuracy: mean(perQuestion.map((q) => q.correct / n)),
     run0Accuracy: mean(verdicts[0].map((v) => v.correct ? 1 : 0)),
     passAtK: passAt,
-    majAtK: majAt,
+    majAtK: majAt.equivalence,
+    majAtKAuthors: majAt.authors,
+    definitions: DEFINITIONS,
     timeouts: all.filter((v) => v.timeout).length,
+    errors: all.filter((v) => v.error !== undefined).length,
     emptyAnswers: all.filter((v) => v.extracted === "").length,
     perQuestion,
     breakdowns: breakdowns(dataset, verdicts, perQuestion),

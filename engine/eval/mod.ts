@@ -10,6 +10,7 @@ export {
   type GroupMetrics,
   kValues,
   majorityIndex,
+  type MajRule,
   type Metrics,
   type MetricsOptions,
   passAtK,

@@ -1,13 +1,14 @@
 /**
  * Evaluation of a results folder in the authors' layout: `prediction-{i}.jsonl`, one line per
- * dataset row in dataset order, each with `model_output`. Writes `metrics.json` beside them
- * (atomically) and renders a table for the terminal.
+ * dataset row in dataset order, each with `model_output`. Writes `metrics.json` and
+ * `verdicts.jsonl` (one graded sample a line) beside them, atomically, and renders a table.
  */
 import { join } from "node:path";
 import { UserError } from "../errors.ts";
 import { loadDataset } from "./dataset.ts";
 import { Grader, type GraderOptions, type Verdict } from "./grader.ts";
 import { computeMetrics, type Metrics } from "./metrics.ts";
+import type { MajRule } from "./vote.ts";
 
 /** Options of evaluateResultsDir. */
 export interface EvaluateOptions extends GraderOptions {
@@ -113,8 +114,33 @@ export async function evaluateResultsDir(
     if (!opts.grader) grader.close();
   }
   const metrics = computeMetrics(dataset, verdicts, { k: opts.k });
+  await writeFileAtomic(join(resDir, "verdicts.jsonl"), verdictsFileText(dataset.rows, verdicts));
   await writeFileAtomic(join(resDir, "metrics.json"), JSON.stringify(metrics, null, 2) + "\n");
   return metrics;
+}
+
+/**
+ * verdicts.jsonl: one line per graded sample, sample-major then in row order, with `row` the
+ * data file index: `{row, sample, extracted, gold, correct, timeout, error}` (error null if none).
+ */
+export function verdictsFileText(
+  rows: readonly { index: number }[],
+  verdicts: Verdict[][],
+): string {
+  const lines = verdicts.flatMap((run, sample) =>
+    run.map((v, r) =>
+      JSON.stringify({
+        row: rows[r].index,
+        sample,
+        extracted: v.extracted,
+        gold: v.gold,
+        correct: v.correct,
+        timeout: v.timeout,
+        error: v.error ?? null,
+      })
+    )
+  );
+  return lines.join("\n") + (lines.length ? "\n" : "");
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -136,15 +162,19 @@ async function runWindow(resDir: string): Promise<{ start: number; end: number }
     : undefined;
 }
 
-/** A plain-text table of the headline metrics and breakdowns. */
-export function formatMetrics(m: Metrics): string {
+/** A plain-text table of the headline metrics and breakdowns, maj@k under `majRule`. */
+export function formatMetrics(m: Metrics, opts: { majRule?: MajRule } = {}): string {
+  const authors = opts.majRule === "authors";
+  const maj = authors ? m.majAtKAuthors : m.majAtK;
   const lines = [
     `${m.dataset}: ${m.questions} questions x ${m.samples} samples`,
     `  mean accuracy   ${pct(m.meanAccuracy)}`,
     `  run-0 accuracy  ${pct(m.run0Accuracy)}`,
     `  pass@k          ${Object.entries(m.passAtK).map(([k, v]) => `@${k} ${pct(v)}`).join("  ")}`,
-    `  maj@k           ${Object.entries(m.majAtK).map(([k, v]) => `@${k} ${pct(v)}`).join("  ")}`,
-    `  timeouts ${m.timeouts} · empty answers ${m.emptyAnswers}`,
+    `  maj@k${authors ? " authors" : "        "}  ${
+      Object.entries(maj).map(([k, v]) => `@${k} ${pct(v)}`).join("  ")
+    }`,
+    `  timeouts ${m.timeouts} · errors ${m.errors} · empty answers ${m.emptyAnswers}`,
   ];
   for (const [field, groups] of Object.entries(m.breakdowns)) {
     lines.push(`  by ${field}:`);

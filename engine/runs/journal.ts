@@ -12,6 +12,8 @@ export interface Verdict {
   gold: string;
   correct: boolean;
   timeout: boolean;
+  /** Grading failed with this message (then `correct` is false). */
+  error?: string;
 }
 
 /** One finished, graded sample. */
@@ -132,6 +134,7 @@ function parseRecord(line: string): SampleRecord | undefined {
     typeof r.output === "string" && (r.reason === "stop" || r.reason === "length") &&
     Number.isInteger(r.tokens) && typeof v === "object" && v !== null &&
     typeof v.extracted === "string" && typeof v.gold === "string" &&
-    typeof v.correct === "boolean" && typeof v.timeout === "boolean";
+    typeof v.correct === "boolean" && typeof v.timeout === "boolean" &&
+    (v.error === undefined || typeof v.error === "string");
   return ok ? value as SampleRecord : undefined;
 }

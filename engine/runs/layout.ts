@@ -1,9 +1,20 @@
 /**
- * Where a run's files live, in the RAST authors' layout:
- * `<output-dir>/<dataset>/<base>_<neg>_alpha_<α>_temp_<T>/prediction-<i>.jsonl`.
+ * Where a run's files live. Layout "rast": `<output-dir>/<dataset>/<base>_<neg>_alpha_<α>_temp_<T>/`
+ * with rast's dataset names and the models' folder names. Layout "authors", as their
+ * RAST_decode/run.py and run_vllm.py name folders: `<output-dir>/<DATASET>/<base suffix>_<neg
+ * suffix>_alpha_<α>_temp_<T>/` (DATASET MATH, AIME, ...; a suffix is the name's last "-" part:
+ * Qwen2.5-14B → 14B), and a base-only run in `<output-dir>/baseline/<DATASET>/<Org-Name>_temp_<T>/`.
+ * Both hold prediction-<i>.jsonl.
  */
 import { join } from "node:path";
+import { authorsDatasetName } from "../../datasets/mod.ts";
 import { UserError } from "../errors.ts";
+
+/** Which folder names a run uses. */
+export type Layout = "rast" | "authors";
+
+/** The layouts by name, for option parsing. */
+export const LAYOUTS: readonly Layout[] = ["rast", "authors"];
 
 /** A steering pair's names and weight, as far as the folder name needs them. */
 export interface PairLabel {
@@ -38,12 +49,51 @@ export function runFolderName(base: string, pairs: PairLabel[], temperature: num
   return `${base}_${negatives}_alpha_${alphas}_temp_${formatPyFloat(temperature)}`;
 }
 
+/** What a run folder's name is made of. */
+export interface RunDirParts {
+  layout: Layout;
+  /** rast's dataset name (math500, ...) or a data file's stem. */
+  dataset: string;
+  /** The base model: its folder name, and its hub id when it has one. */
+  base: { label: string; hubId?: string };
+  pairs: PairLabel[];
+  temperature: number;
+}
+
+/** The authors' suffix of a model name: the part after its last "-" (Qwen2.5-1.5B → 1.5B). */
+function authorsSuffix(name: string): string {
+  return name.split("-").at(-1)!;
+}
+
+/**
+ * The run folder under `outputDir`. The authors' layout names one pair (their run.py takes one
+ * negative model and one alpha): with several, the first pair's names the folder.
+ */
+export function runDir(outputDir: string, parts: RunDirParts): string {
+  const { base, pairs, temperature } = parts;
+  if (parts.layout === "rast") {
+    return join(outputDir, parts.dataset, runFolderName(base.label, pairs, temperature));
+  }
+  const dataset = authorsDatasetName(parts.dataset) ?? parts.dataset;
+  const temp = formatPyFloat(temperature);
+  if (pairs.length === 0) {
+    const name = (base.hubId ?? base.label).replaceAll("/", "-");
+    return join(outputDir, "baseline", dataset, `${name}_temp_${temp}`);
+  }
+  const [first] = pairs;
+  const folder = `${authorsSuffix(base.label)}_${authorsSuffix(first.negative)}_alpha_${
+    formatPyFloat(first.weight)
+  }_temp_${temp}`;
+  return join(outputDir, dataset, folder);
+}
+
 /** Paths of one run's files. */
 export interface RunPaths {
   dir: string;
   runJson: string;
   journal: string;
   metrics: string;
+  verdicts: string;
   prediction(sample: number): string;
 }
 
@@ -54,6 +104,7 @@ export function runPaths(dir: string): RunPaths {
     runJson: join(dir, "run.json"),
     journal: join(dir, "journal.jsonl"),
     metrics: join(dir, "metrics.json"),
+    verdicts: join(dir, "verdicts.jsonl"),
     prediction: (sample) => join(dir, `prediction-${sample}.jsonl`),
   };
 }

@@ -2,13 +2,11 @@
  * Turns validated run options into a plan: the dataset window, resolved models, rendered prompts,
  * the run folder and what of it is already done. Reads only; writes nothing, loads no model.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { UserError } from "../errors.ts";
 import { type ResolvedModel, resolveModel } from "../hub.ts";
-import { DEFAULT_STOP_STRINGS, loadDataset, renderPrompt } from "../eval/mod.ts";
+import { ensureModel } from "../hub_download.ts";
+import { DEFAULT_STOP_STRINGS, loadDataset, type MajRule, renderPrompt } from "../eval/mod.ts";
 import { readJournal, type SampleRecord } from "./journal.ts";
-import { runFolderName, type RunPaths, runPaths, windowOf } from "./layout.ts";
+import { type Layout, runDir, type RunPaths, runPaths, windowOf } from "./layout.ts";
 import {
   checkRunFolder,
   configSha256,
@@ -19,6 +17,7 @@ import {
   versions,
 } from "./run_json.ts";
 import { ROW_SEED_RULE, rowSeed } from "./seeds.ts";
+import { declaredStopIds, type StopId } from "./stop_ids.ts";
 
 /** One steering pair as given on the command line (model arguments not yet resolved). */
 export interface PairOption {
@@ -39,7 +38,14 @@ export interface RunConfig {
   numRuns: number;
   seed: number;
   promptTemplate: string;
+  /** --stop strings, added to the template's (DEFAULT_STOP_STRINGS). */
   stopStrings?: string[];
+  /** --stop-id ids, added to those the models declare. */
+  stopIds?: number[];
+  /** Folder names: rast's (rast names, default) or the authors' (their dataset names). */
+  layout?: Layout;
+  /** Which maj@k the summary and the TUI show (metrics.json holds both). */
+  majRule?: MajRule;
   tensorParallelSize: number;
   dtype?: "float32" | "bfloat16" | "float16";
   device?: string;
@@ -80,10 +86,16 @@ export interface RunPlan {
   record: RunRecord;
   /** Whether run.json already exists (a resume or a finished run). */
   resuming: boolean;
-  /** Samples already journalled, read without touching the file. */
+  /** --num-runs is above run.json's: the run grows (run.json is rewritten with the new count). */
+  growing: boolean;
+  /** --num-runs is below run.json's: only the first n samples are reported, nothing is written. */
+  reportOnly: boolean;
+  /** Samples of the first --num-runs already journalled, read without touching the file. */
   done: Map<string, SampleRecord>;
   /** Samples in the run: rows × num-runs. */
   total: number;
+  /** The stop ids and where each came from (settings.stopIds lists the ids). */
+  stopIds: StopId[];
 }
 
 /** Builds the plan for `config`; throws UserError for anything the user must fix. */
@@ -92,18 +104,28 @@ export async function planRun(config: RunConfig): Promise<RunPlan> {
   const { start, end } = windowOf(full.rows.length, config);
   const dataset: RunDataset = { name: full.name, rows: full.rows.slice(start, end) };
 
-  const baseModel = resolveModel(config.baseModel);
-  const pairs = config.pairs.map((p) => ({
-    positive: resolveModel(p.positive),
-    negative: resolveModel(p.negative),
-    weight: p.weight,
-  }));
+  const resolve = async (arg: string) => resolveModel(await ensureModel(arg));
+  const baseModel = await resolve(config.baseModel);
+  const pairs = [];
+  for (const p of config.pairs) {
+    pairs.push({
+      positive: await resolve(p.positive),
+      negative: await resolve(p.negative),
+      weight: p.weight,
+    });
+  }
   const prompts = await Promise.all(
     dataset.rows.map((row) =>
       renderPrompt(config.promptTemplate, row.question, { modelDir: baseModel.path })
     ),
   );
 
+  const stopIds = declaredStopIds({
+    baseDir: baseModel.path,
+    smallDirs: pairs.flatMap((p) => [p.positive.path, p.negative.path]),
+    prompts,
+    extra: config.stopIds,
+  });
   const settings: RunSettings = {
     dataset: {
       name: dataset.name,
@@ -124,17 +146,23 @@ export async function planRun(config: RunConfig): Promise<RunPlan> {
     maxTokens: config.maxTokens,
     numRuns: config.numRuns,
     seed: config.seed,
-    stopStrings: config.stopStrings ?? [...DEFAULT_STOP_STRINGS],
-    stopIds: eosTokenIds(baseModel.path),
+    stopStrings: [...new Set([...DEFAULT_STOP_STRINGS, ...config.stopStrings ?? []])],
+    stopIds: stopIds.map((s) => s.id),
   };
 
-  const folder = runFolderName(
-    baseModel.label,
-    pairs.map((p) => ({ negative: p.negative.label, weight: p.weight })),
-    config.temperature,
-  );
-  const paths = runPaths(join(config.outputDir, dataset.name, folder));
-  const existing = checkRunFolder(paths.dir, settings);
+  const paths = runPaths(runDir(config.outputDir, {
+    layout: config.layout ?? "rast",
+    dataset: dataset.name,
+    base: baseModel,
+    pairs: pairs.map((p) => ({ negative: p.negative.label, weight: p.weight })),
+    temperature: config.temperature,
+  }));
+  const found = checkRunFolder(paths.dir, settings);
+  const recordedRuns = found?.settings.numRuns ?? config.numRuns;
+  const growing = config.numRuns > recordedRuns;
+  const existing = found && growing
+    ? { ...found, settings: { ...found.settings, numRuns: config.numRuns } }
+    : found;
   const record: RunRecord = existing ?? {
     format: 1,
     settings,
@@ -153,7 +181,10 @@ export async function planRun(config: RunConfig): Promise<RunPlan> {
     command: config.command ?? [],
     createdAt: new Date().toISOString(),
   };
-  const done = existing ? readJournal(paths.journal).records : new Map<string, SampleRecord>();
+  const journalled = existing ? readJournal(paths.journal).records : new Map();
+  const done = new Map<string, SampleRecord>(
+    [...journalled].filter(([, r]) => r.sample < config.numRuns),
+  );
   return {
     config,
     dataset,
@@ -163,8 +194,11 @@ export async function planRun(config: RunConfig): Promise<RunPlan> {
     paths,
     record,
     resuming: existing !== undefined,
+    growing,
+    reportOnly: config.numRuns < recordedRuns,
     done,
     total: dataset.rows.length * config.numRuns,
+    stopIds,
   };
 }
 
@@ -176,24 +210,4 @@ function modelRecord(model: ResolvedModel): ModelRecord {
     revision: model.revision,
     configSha256: configSha256(model.path),
   };
-}
-
-/**
- * End-of-sequence ids of the base model (generation_config.json, else config.json), on which
- * generation stops as vLLM's does by default.
- */
-export function eosTokenIds(modelDir: string): number[] {
-  for (const file of ["generation_config.json", "config.json"]) {
-    const path = join(modelDir, file);
-    if (!existsSync(path)) continue;
-    let eos: unknown;
-    try {
-      eos = JSON.parse(readFileSync(path, "utf8")).eos_token_id;
-    } catch {
-      throw new UserError(`"${path}" is not valid JSON; repair or re-download the model`);
-    }
-    const ids = (Array.isArray(eos) ? eos : [eos]).filter(Number.isInteger) as number[];
-    if (ids.length) return ids;
-  }
-  return [];
 }

@@ -93,7 +93,8 @@ function show(value: unknown): string {
 
 /**
  * Checks that `dir` may hold a run with `settings`: absent, empty, or holding a run.json with the
- * same settings. Returns the existing record, if any. Writes nothing.
+ * same settings but perhaps another numRuns (a run grows, or reports on its first n samples).
+ * Returns the existing record, if any. Writes nothing.
  */
 export function checkRunFolder(dir: string, settings: RunSettings): RunRecord | undefined {
   if (!existsSync(dir)) return undefined;
@@ -105,7 +106,7 @@ export function checkRunFolder(dir: string, settings: RunSettings): RunRecord | 
     );
   }
   const record = readRunRecord(runJson);
-  const diff = settingsDifference(record.settings, settings);
+  const diff = settingsDifference({ ...record.settings, numRuns: settings.numRuns }, settings);
   if (diff) {
     throw new UserError(
       `Run folder "${dir}" was made with other settings (${diff}); pass another --output-dir or remove the folder`,

@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import type { EngineEvent, GenerateRequest, RastEngine } from "../events.ts";
 import { computeMetrics, type Metrics } from "../eval/mod.ts";
+import { verdictsFileText } from "../eval/results.ts";
 import { makeDirDurable, writeTextAtomic } from "./atomic.ts";
 import { Journal, sampleKey, type SampleRecord, type Verdict } from "./journal.ts";
 import type { RunPlan } from "./plan.ts";
@@ -42,10 +43,15 @@ export interface RunEventsOptions {
   encode?: (text: string) => number[];
 }
 
-/** Opens the run for writing: creates its folder, writes run.json (new runs), opens the journal. */
+/**
+ * Opens the run for writing: creates its folder, writes run.json (new runs, and a run grown to
+ * more samples, whose run.json then records the new --num-runs), opens the journal.
+ */
 export async function startRun(plan: RunPlan, grader: SampleGrader): Promise<RunSession> {
   makeDirDurable(plan.paths.dir);
-  if (!existsSync(plan.paths.runJson)) await writeRunRecord(plan.paths.runJson, plan.record);
+  if (!existsSync(plan.paths.runJson) || plan.growing) {
+    await writeRunRecord(plan.paths.runJson, plan.record);
+  }
   const session = new RunSession(plan, grader, Journal.open(plan.paths.journal));
   await session.writeCompletePredictions();
   return session;
@@ -77,15 +83,19 @@ export class RunSession {
     return this.plan.total;
   }
 
-  /** Samples journalled so far. */
+  /** Samples of this run's first --num-runs journalled so far. */
   get done(): number {
-    return this.#journal.records.size;
+    let n = 0;
+    for (const r of this.#journal.records.values()) if (r.sample < this.plan.config.numRuns) n++;
+    return n;
   }
 
-  /** Correct samples among those journalled. */
+  /** Correct samples among those counted by `done`. */
   get correct(): number {
     let n = 0;
-    for (const r of this.#journal.records.values()) if (r.verdict.correct) n++;
+    for (const r of this.#journal.records.values()) {
+      if (r.sample < this.plan.config.numRuns && r.verdict.correct) n++;
+    }
     return n;
   }
 
@@ -233,21 +243,33 @@ export class RunSession {
     if (!dataset.rows.every((r) => records.has(sampleKey(r.index, sample)))) return;
     this.#written.add(sample);
     const path = this.plan.paths.prediction(sample);
-    const text = predictionFileText(dataset, sample, records);
+    const text = predictionFileText(dataset, sample, records, {
+      layout: this.plan.config.layout ?? "rast",
+      prompts: this.plan.prompts,
+    });
     if (existsSync(path) && readFileSync(path, "utf8") === text) return;
     await writeTextAtomic(path, text);
   }
 
+  /**
+   * metrics.json and verdicts.jsonl over the first --num-runs samples; a run reported on fewer
+   * samples than it holds (reportOnly) keeps the files of the whole run.
+   */
   async #writeMetrics(k?: number): Promise<Metrics> {
-    const { dataset, config } = this.plan;
+    const { dataset, config, paths } = this.plan;
     const verdicts = Array.from(
       { length: config.numRuns },
       (_, s) => dataset.rows.map((r) => this.#journal.records.get(sampleKey(r.index, s))!.verdict),
     );
     const metrics = computeMetrics(dataset, verdicts, { k: k ?? config.numRuns });
-    const text = JSON.stringify(metrics, null, 2) + "\n";
-    const path = this.plan.paths.metrics;
-    if (!existsSync(path) || readFileSync(path, "utf8") !== text) await writeTextAtomic(path, text);
+    if (this.plan.reportOnly) return metrics;
+    await writeIfChanged(paths.verdicts, verdictsFileText(dataset.rows, verdicts));
+    await writeIfChanged(paths.metrics, JSON.stringify(metrics, null, 2) + "\n");
     return metrics;
   }
+}
+
+/** Writes `text` atomically unless the file already holds exactly it. */
+async function writeIfChanged(path: string, text: string): Promise<void> {
+  if (!existsSync(path) || readFileSync(path, "utf8") !== text) await writeTextAtomic(path, text);
 }

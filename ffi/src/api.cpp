@@ -1,8 +1,13 @@
-// The C ABI of rast.h: argument checks, handle management and the try/catch that turns every
-// failure into a return code plus rast_last_error(), so nothing throws across the boundary.
+// The C ABI of rast.h for models: argument checks, handle management and the try/catch that
+// turns every failure into a return code plus the handle's error, so nothing throws across the
+// boundary.
 #include "api_util.h"
 
 using namespace rast;
+
+namespace rast {
+void set_op_counting(bool on);  // api_util.cpp
+}
 
 extern "C" {
 
@@ -11,16 +16,32 @@ const char *rast_last_error(void) { return get_last_error(); }
 int32_t rast_abi_version(void) { return RAST_ABI_VERSION; }
 
 int32_t rast_runtime_info(char *buf, int64_t cap, int64_t *len) {
-  return guarded([&] { write_text(runtime_info_json(), buf, cap, len); });
+  return guarded(nullptr, [&] { write_text(runtime_info_json(), buf, cap, len); });
 }
 
-int32_t rast_model_load(const char *dir, const char *options_json, rast_model **out) {
-  return guarded([&] {
-    if (!dir || !out) fail(RAST_E_INVALID_ARGUMENT, "rast_model_load needs a folder and an out pointer");
-    *out = nullptr;
-    *out = model_handle_load(dir, parse_load_options(options_json)).release();
+int32_t rast_device_memory(const char *device, int64_t *total, int64_t *free) {
+  return guarded(nullptr, [&] {
+    if (!device || !total || !free) fail(RAST_E_INVALID_ARGUMENT, "rast_device_memory: NULL argument");
+    device_memory(device, total, free);
   });
 }
+
+int32_t rast_model_create(rast_model **out) {
+  return guarded(nullptr, [&] {
+    if (!out) fail(RAST_E_INVALID_ARGUMENT, "rast_model_create needs an out pointer");
+    *out = new rast_model();
+  });
+}
+
+int32_t rast_model_load(rast_model *m, const char *dir, const char *options_json) {
+  if (!m) return guarded(nullptr, [] { fail(RAST_E_INVALID_ARGUMENT, "rast_model_load: the model handle is NULL"); });
+  return guarded(&m->error, [&] {
+    if (!dir) fail(RAST_E_INVALID_ARGUMENT, "rast_model_load needs a folder");
+    model_handle_load(*m, dir, parse_load_options(options_json));
+  });
+}
+
+const char *rast_model_error(const rast_model *m) { return m ? m->error.c_str() : ""; }
 
 int32_t rast_model_free(rast_model *m) {
   delete m;
@@ -28,45 +49,54 @@ int32_t rast_model_free(rast_model *m) {
 }
 
 int32_t rast_model_info(rast_model *m, char *buf, int64_t cap, int64_t *len) {
-  return guarded([&] {
-    if (!m) fail(RAST_E_INVALID_ARGUMENT, "rast_model_info: the model handle is NULL");
+  return guarded(m ? &m->error : nullptr, [&] {
+    loaded_model(m, "rast_model_info");
     write_text(model_info_json(*m), buf, cap, len);
   });
 }
 
-int32_t rast_cache_init(rast_model *m, int32_t n_slots, int32_t max_len) {
-  return guarded([&] {
-    if (!m) fail(RAST_E_INVALID_ARGUMENT, "rast_cache_init: the model handle is NULL");
-    ranks_cache_init(*m, n_slots, max_len);
+int32_t rast_cache_init(rast_model *m, int32_t n_blocks, int32_t block_size) {
+  return guarded(m ? &m->error : nullptr, [&] {
+    loaded_model(m, "rast_cache_init");
+    ranks_cache_init(*m, n_blocks, block_size);
   });
 }
 
-int64_t rast_cache_bytes(rast_model *m) { return m ? ranks_cache_bytes(*m) : 0; }
+int64_t rast_cache_bytes(rast_model *m) { return m && m->loaded ? ranks_cache_bytes(*m) : 0; }
 
-int32_t rast_cache_copy(rast_model *m, int32_t src, int32_t dst, int32_t len) {
-  return guarded([&] {
-    if (!m) fail(RAST_E_INVALID_ARGUMENT, "rast_cache_copy: the model handle is NULL");
-    ranks_cache_copy(*m, src, dst, len);
+int32_t rast_cache_copy_blocks(rast_model *m, const int32_t *src, const int32_t *dst, int32_t n) {
+  return guarded(m ? &m->error : nullptr, [&] {
+    loaded_model(m, "rast_cache_copy_blocks");
+    ranks_cache_copy_blocks(*m, src, dst, n);
   });
 }
 
-int32_t rast_model_forward(rast_model *m, const int32_t *tokens, const int32_t *seq_lens,
-                           const int32_t *slots, const int32_t *start_pos, int32_t n_seqs,
-                           int32_t logits_mode, float *out_logits) {
-  return guarded([&] {
-    if (!m) fail(RAST_E_INVALID_ARGUMENT, "rast_model_forward: the model handle is NULL");
+int32_t rast_model_forward(rast_model *m, const rast_batch *batch, int32_t logits_mode,
+                           float *out_logits) {
+  return guarded(m ? &m->error : nullptr, [&] {
+    Model &model = loaded_model(m, "rast_model_forward");
     if (logits_mode != RAST_LOGITS_NONE && !out_logits)
       fail(RAST_E_INVALID_ARGUMENT, "rast_model_forward: out_logits is NULL");
-    const int64_t start = now_ns();
-    Model &model = m->model;
-    StepInput in = make_step_input(model, tokens, seq_lens, slots, start_pos, n_seqs, logits_mode);
+    const int64_t start = now_ns(), ops = ops_counted(), copies = blocking_copies.load();
+    StepInput in = make_step_input(batch_limits(model), batch, logits_mode);
     at::Tensor logits = ranks_forward(*m, in);  // [R, V]
-    if (logits_mode != RAST_LOGITS_NONE)
-      at::from_blob(out_logits, logits.sizes(), at::kFloat).copy_(logits);
-    m->last_forward_ns = now_ns() - start;
+    if (logits_mode != RAST_LOGITS_NONE) copy_out(out_logits, logits);
+    const int64_t per_position = ranks_kv_bytes_per_position(*m);
+    m->last = {now_ns() - start, in.kv_reads * per_position, in.kv_positions * per_position,
+               ops_counted() - ops, blocking_copies.load() - copies};
   });
 }
 
-int64_t rast_model_last_forward_ns(rast_model *m) { return m ? m->last_forward_ns : 0; }
+int32_t rast_model_last_stats(rast_model *m, rast_forward_stats *out) {
+  return guarded(m ? &m->error : nullptr, [&] {
+    loaded_model(m, "rast_model_last_stats");
+    if (!out) fail(RAST_E_INVALID_ARGUMENT, "rast_model_last_stats: out is NULL");
+    *out = m->last;
+  });
+}
+
+int32_t rast_count_ops(int32_t on) {
+  return guarded(nullptr, [&] { set_op_counting(on != 0); });
+}
 
 }  // extern "C"

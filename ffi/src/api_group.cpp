@@ -1,5 +1,5 @@
 // The C ABI of the RAST group: a base model plus (positive, negative, weight) pairs stepped
-// together over shared cache slots.
+// together over the caller's block tables (every model holds a pool of the same shape).
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -12,25 +12,44 @@
 struct rast_group {
   rast_model *base = nullptr;
   std::vector<rast_model *> pos, neg;
+  std::vector<rast_model *> models;      // every distinct model once, the base first
   std::vector<float> weights;
   int64_t shared_vocab = 0;
+  std::string error;                     // the message of the last failure on this group
   rast::StepResult last;                 // the last step, for rast_group_last_logits
   at::Tensor last_base;                  // [B, V_base]
   std::vector<at::Tensor> last_pos, last_neg;
-  int64_t forward_ns = 0, sample_ns = 0;  // timing of the last step
+  rast_step_stats stats{};               // what the last step cost
 };
 
 using namespace rast;
 
 namespace {
 
-// Every model of the group once, though one may serve several pairs (a shared negative).
-std::vector<rast_model *> all_models(rast_group *g) {
-  std::vector<rast_model *> models{g->base};
-  for (size_t i = 0; i < g->pos.size(); i++)
-    for (rast_model *m : {g->pos[i], g->neg[i]})
-      if (std::find(models.begin(), models.end(), m) == models.end()) models.push_back(m);
-  return models;
+// The batch limits every model of the group satisfies: one pool shape, the smallest vocab.
+BatchLimits group_limits(rast_group *g) {
+  BatchLimits limits = batch_limits(g->base->model);
+  for (rast_model *m : g->models) {
+    const KvCache &c = m->model.cache;
+    if (c.n_blocks != limits.n_blocks || c.block_size != limits.block_size)
+      fail(RAST_E_CAPACITY, "The group's models have KV pools of different shapes; set them up "
+                            "with rast_group_cache_init");
+    limits.vocab = std::min(limits.vocab, m->model.cfg.vocab);
+  }
+  return limits;
+}
+
+// Runs every distinct model once on the input; returns each one's logits on the base's device.
+std::map<rast_model *, at::Tensor> run_models(rast_group *g, const StepInput &in,
+                                              rast_forward_stats &cost) {
+  std::map<rast_model *, at::Tensor> logits;
+  for (rast_model *h : g->models) {
+    logits[h] = ranks_forward(*h, in).to(g->base->model.device);
+    const int64_t per_position = ranks_kv_bytes_per_position(*h);
+    cost.kv_read_bytes += in.kv_reads * per_position;
+    cost.kv_live_bytes += in.kv_positions * per_position;
+  }
+  return logits;
 }
 
 }  // namespace
@@ -39,20 +58,27 @@ extern "C" {
 
 int32_t rast_group_init(rast_model *base, rast_model *const *pos, rast_model *const *neg,
                         const float *weights, int32_t n_pairs, rast_group **out) {
-  return guarded([&] {
+  return guarded(nullptr, [&] {
     if (!base || !out || n_pairs < 0 || (n_pairs > 0 && (!pos || !neg || !weights)))
       fail(RAST_E_INVALID_ARGUMENT, "rast_group_init needs a base model and n_pairs >= 0 pairs");
     *out = nullptr;
+    loaded_model(base, "rast_group_init");
     auto g = std::make_unique<rast_group>();
     g->base = base;
+    g->models.push_back(base);
     g->shared_vocab = base->model.cfg.vocab;
     for (int32_t i = 0; i < n_pairs; i++) {
       if (!pos[i] || !neg[i]) fail(RAST_E_INVALID_ARGUMENT, "Pair " + std::to_string(i) + " has a NULL model");
+      loaded_model(pos[i], "rast_group_init");
+      loaded_model(neg[i], "rast_group_init");
       if (!std::isfinite(weights[i]))
         fail(RAST_E_INVALID_ARGUMENT, "Pair " + std::to_string(i) + " has a weight that is not finite");
       g->pos.push_back(pos[i]);
       g->neg.push_back(neg[i]);
       g->weights.push_back(weights[i]);
+      for (rast_model *m : {pos[i], neg[i]})
+        if (std::find(g->models.begin(), g->models.end(), m) == g->models.end())
+          g->models.push_back(m);
       g->shared_vocab = std::min({g->shared_vocab, pos[i]->model.cfg.vocab, neg[i]->model.cfg.vocab});
     }
     *out = g.release();
@@ -64,81 +90,111 @@ int32_t rast_group_free(rast_group *g) {
   return RAST_OK;
 }
 
-int32_t rast_group_cache_init(rast_group *g, int32_t n_slots, int32_t max_len) {
-  return guarded([&] {
+const char *rast_group_error(const rast_group *g) { return g ? g->error.c_str() : ""; }
+
+int32_t rast_group_cache_init(rast_group *g, int32_t n_blocks, int32_t block_size) {
+  return guarded(g ? &g->error : nullptr, [&] {
     if (!g) fail(RAST_E_INVALID_ARGUMENT, "rast_group_cache_init: the group handle is NULL");
-    for (rast_model *m : all_models(g)) ranks_cache_init(*m, n_slots, max_len);
+    for (rast_model *m : g->models) ranks_cache_init(*m, n_blocks, block_size);
   });
 }
 
-int32_t rast_group_cache_copy(rast_group *g, int32_t src, int32_t dst, int32_t len) {
-  return guarded([&] {
-    if (!g) fail(RAST_E_INVALID_ARGUMENT, "rast_group_cache_copy: the group handle is NULL");
-    for (rast_model *m : all_models(g)) ranks_cache_copy(*m, src, dst, len);
+int32_t rast_group_cache_copy_blocks(rast_group *g, const int32_t *src, const int32_t *dst,
+                                     int32_t n) {
+  return guarded(g ? &g->error : nullptr, [&] {
+    if (!g) fail(RAST_E_INVALID_ARGUMENT, "rast_group_cache_copy_blocks: the group handle is NULL");
+    for (rast_model *m : g->models) ranks_cache_copy_blocks(*m, src, dst, n);
   });
+}
+
+int64_t rast_group_kv_bytes_per_position(rast_group *g) {
+  if (!g) return 0;
+  int64_t total = 0;
+  for (rast_model *m : g->models) total += ranks_kv_bytes_per_position(*m);
+  return total;
 }
 
 int32_t rast_group_vocab(rast_group *g, int32_t *shared_vocab, int32_t *base_vocab) {
-  return guarded([&] {
+  return guarded(g ? &g->error : nullptr, [&] {
     if (!g || !shared_vocab || !base_vocab) fail(RAST_E_INVALID_ARGUMENT, "rast_group_vocab: NULL argument");
     *shared_vocab = static_cast<int32_t>(g->shared_vocab);
     *base_vocab = static_cast<int32_t>(g->base->model.cfg.vocab);
   });
 }
 
-int32_t rast_group_step(rast_group *g, const int32_t *tokens, const int32_t *seq_lens,
-                        const int32_t *slots, const int32_t *start_pos, int32_t n_seqs,
-                        const uint64_t *seeds, float temperature, float top_p, int32_t top_k,
-                        int32_t stats_k, int32_t *out_tokens, float *out_stats,
+int32_t rast_group_prefill(rast_group *g, const rast_batch *batch) {
+  return guarded(g ? &g->error : nullptr, [&] {
+    if (!g) fail(RAST_E_INVALID_ARGUMENT, "rast_group_prefill: the group handle is NULL");
+    StepInput in = make_step_input(group_limits(g), batch, RAST_LOGITS_NONE);
+    for (rast_model *h : g->models) ranks_forward(*h, in);
+  });
+}
+
+int32_t rast_sampling_default(rast_sampling *out) {
+  return guarded(nullptr, [&] {
+    if (!out) fail(RAST_E_INVALID_ARGUMENT, "rast_sampling_default: out is NULL");
+    *out = rast_sampling{1.0f, 1.0f, 0, 8};
+  });
+}
+
+int32_t rast_group_step(rast_group *g, const rast_batch *batch, const uint64_t *seeds,
+                        const rast_sampling *sampling, int32_t *out_tokens, float *out_stats,
                         float *out_logits) {
-  return guarded([&] {
-    if (!g || !seeds || !out_tokens) fail(RAST_E_INVALID_ARGUMENT, "rast_group_step: NULL argument");
-    if (!(temperature >= 0) || !std::isfinite(temperature))
+  return guarded(g ? &g->error : nullptr, [&] {
+    if (!g || !batch || !seeds || !sampling || !out_tokens)
+      fail(RAST_E_INVALID_ARGUMENT, "rast_group_step: NULL argument");
+    const rast_sampling &s = *sampling;
+    if (!(s.temperature >= 0) || !std::isfinite(s.temperature))
       fail(RAST_E_INVALID_ARGUMENT, "temperature must be >= 0");
-    if (!(top_p > 0 && top_p <= 1)) fail(RAST_E_INVALID_ARGUMENT, "top_p must be in (0, 1]");
-    if (top_k < 0) fail(RAST_E_INVALID_ARGUMENT, "top_k must be >= 0");
-    if (stats_k < 0 || stats_k > g->shared_vocab)
+    if (!(s.top_p > 0 && s.top_p <= 1)) fail(RAST_E_INVALID_ARGUMENT, "top_p must be in (0, 1]");
+    if (s.top_k < 0) fail(RAST_E_INVALID_ARGUMENT, "top_k must be >= 0");
+    if (s.stats_k < 0 || s.stats_k > g->shared_vocab)
       fail(RAST_E_INVALID_ARGUMENT, "stats_k must be between 0 and the shared vocab (" +
                                         std::to_string(g->shared_vocab) + ")");
     Model &base = g->base->model;
-    // Each model runs once per step, even when it serves several pairs: [B, V_m] on the base's
-    // device (every rank of a split model runs; rank 0's logits).
-    std::map<rast_model *, at::Tensor> logits;
-    auto run = [&](rast_model *h) {
-      auto it = logits.find(h);
-      if (it != logits.end()) return it->second;
-      StepInput in = make_step_input(h->model, tokens, seq_lens, slots, start_pos, n_seqs, RAST_LOGITS_LAST);
-      return logits[h] = ranks_forward(*h, in).to(base.device);
-    };
-    const int64_t start = now_ns();
-    g->last_base = run(g->base);
+    const int64_t start = now_ns(), ops = ops_counted(), copies = blocking_copies.load();
+    const int32_t n = batch->n_seqs;
+    StepInput in = make_step_input(group_limits(g), batch, RAST_LOGITS_LAST);
+    rast_forward_stats cost{};
+    auto logits = run_models(g, in, cost);  // each model once, though it may serve several pairs
+    g->last_base = logits[g->base];
     g->last_pos.clear();
     g->last_neg.clear();
     for (size_t i = 0; i < g->pos.size(); i++) {
-      g->last_pos.push_back(run(g->pos[i]));
-      g->last_neg.push_back(run(g->neg[i]));
+      g->last_pos.push_back(logits[g->pos[i]]);
+      g->last_neg.push_back(logits[g->neg[i]]);
     }
     const int64_t forwarded = now_ns();
-    std::vector<double> u(n_seqs);
-    for (int32_t i = 0; i < n_seqs; i++)
-      u[i] = seeded_uniform(seeds[i], int64_t(start_pos[i]) + seq_lens[i]);
-    at::Tensor uniforms = at::from_blob(u.data(), {n_seqs}, at::kDouble).to(base.device);
-    SamplingParams params{temperature, top_p, top_k, stats_k};
+    std::vector<double> u(n);
+    for (int32_t i = 0; i < n; i++)
+      u[i] = seeded_uniform(seeds[i], int64_t(batch->start_pos[i]) + batch->seq_lens[i]);
+    at::Tensor uniforms = at::from_blob(u.data(), {n}, at::kDouble).to(base.device);
+    SamplingParams params{s.temperature, s.top_p, s.top_k, s.stats_k, out_stats != nullptr};
     g->last = rast_step(g->last_base, g->last_pos, g->last_neg, g->weights, uniforms, params);
-    at::Tensor ids = g->last.tokens.to(at::kCPU, at::kInt);
-    memcpy(out_tokens, ids.data_ptr<int32_t>(), sizeof(int32_t) * n_seqs);
-    if (out_stats)
-      at::from_blob(out_stats, g->last.stats.sizes(), at::kFloat).copy_(g->last.stats);
-    if (out_logits)
-      at::from_blob(out_logits, g->last.combined.sizes(), at::kFloat).copy_(g->last.combined);
-    g->forward_ns = forwarded - start;
-    g->sample_ns = now_ns() - forwarded;
+    // tokens and statistics come back in one transfer: [B, 1 + width] float32 (ids < 2^24).
+    at::Tensor ids = g->last.tokens.to(at::kFloat).unsqueeze(1);
+    if (out_stats) {
+      const int64_t width = stats_width(s.stats_k);
+      std::vector<float> host(static_cast<size_t>(n) * (1 + width));
+      copy_out(host.data(), at::cat({ids, g->last.stats}, 1));
+      for (int32_t i = 0; i < n; i++) {
+        out_tokens[i] = static_cast<int32_t>(host[i * (1 + width)]);
+        memcpy(out_stats + i * width, &host[i * (1 + width) + 1], sizeof(float) * width);
+      }
+    } else {
+      copy_out(out_tokens, g->last.tokens.to(at::kInt));
+    }
+    if (out_logits) copy_out(out_logits, g->last.combined);
+    cost.ops = ops_counted() - ops;
+    cost.blocking_copies = blocking_copies.load() - copies;
+    cost.ns = now_ns() - start;
+    g->stats = {forwarded - start, now_ns() - forwarded, cost};
   });
 }
 
 int32_t rast_group_last_logits(rast_group *g, int32_t which, int32_t row, float *out,
                                int64_t cap, int64_t *len) {
-  return guarded([&] {
+  return guarded(g ? &g->error : nullptr, [&] {
     if (!g || !out) fail(RAST_E_INVALID_ARGUMENT, "rast_group_last_logits: NULL argument");
     if (!g->last_base.defined()) fail(RAST_E_INVALID_ARGUMENT, "No step has run yet");
     at::Tensor src;
@@ -155,11 +211,10 @@ int32_t rast_group_last_logits(rast_group *g, int32_t which, int32_t row, float 
   });
 }
 
-int32_t rast_group_last_timing(rast_group *g, int64_t *forward_ns, int64_t *sample_ns) {
-  return guarded([&] {
-    if (!g || !forward_ns || !sample_ns) fail(RAST_E_INVALID_ARGUMENT, "rast_group_last_timing: NULL argument");
-    *forward_ns = g->forward_ns;
-    *sample_ns = g->sample_ns;
+int32_t rast_group_last_stats(rast_group *g, rast_step_stats *out) {
+  return guarded(g ? &g->error : nullptr, [&] {
+    if (!g || !out) fail(RAST_E_INVALID_ARGUMENT, "rast_group_last_stats: NULL argument");
+    *out = g->stats;
   });
 }
 

@@ -13,6 +13,12 @@
 #include <sstream>
 #include <thread>
 
+#include <ATen/record_function.h>
+#include <unistd.h>
+#ifdef RAST_CUDA
+#include <cuda_runtime_api.h>
+#endif
+
 #include "json.h"
 
 #ifndef RAST_TORCH_VERSION
@@ -22,42 +28,41 @@
 namespace rast {
 
 namespace {
-std::mutex error_mutex;
-std::string last_error_text;  // process-wide: nonblocking calls fail on a worker thread
+thread_local std::string last_error_text;  // calls without a handle run on the caller's thread
+std::atomic<int64_t> ops_count{0};
+std::mutex ops_mutex;
+bool ops_on = false;
+at::CallbackHandle ops_callback = 0;
 }  // namespace
 
-void set_last_error(const std::string &message) {
-  std::lock_guard<std::mutex> lock(error_mutex);
-  last_error_text = message;
-}
+std::atomic<int64_t> blocking_copies{0};
 
-const char *get_last_error() {
-  thread_local std::string copy;  // stable for the caller until its next call
-  std::lock_guard<std::mutex> lock(error_mutex);
-  copy = last_error_text;
-  return copy.c_str();
-}
+void set_last_error(const std::string &message) { last_error_text = message; }
 
-int32_t guarded(const std::function<void()> &body) {
+const char *get_last_error() { return last_error_text.c_str(); }
+
+int32_t guarded(std::string *sink, const std::function<void()> &body) {
+  auto keep = [&](const std::string &message, int32_t code) {
+    if (sink) *sink = message;
+    else set_last_error(message);
+    return code;
+  };
   try {
     c10::InferenceMode guard;
     body();
+    if (sink) sink->clear();
     return RAST_OK;
   } catch (const Error &e) {
-    set_last_error(e.what());
-    return e.code;
+    return keep(e.what(), e.code);
   } catch (const c10::Error &e) {
-    set_last_error(std::string("libtorch: ") + e.what_without_backtrace());
-    return RAST_E_BACKEND;
+    return keep(std::string("libtorch: ") + e.what_without_backtrace(), RAST_E_BACKEND);
   } catch (const std::bad_alloc &) {
-    set_last_error("Out of memory; use a smaller cache (fewer slots or a shorter max length)");
-    return RAST_E_BACKEND;
+    return keep("Out of memory; give the KV pool fewer blocks (--kv-memory or "
+                "--gpu-memory-utilization)", RAST_E_BACKEND);
   } catch (const std::exception &e) {
-    set_last_error(e.what());
-    return RAST_E_BACKEND;
+    return keep(e.what(), RAST_E_BACKEND);
   } catch (...) {
-    set_last_error("Unknown failure inside the shim");
-    return RAST_E_BACKEND;
+    return keep("Unknown failure inside the shim", RAST_E_BACKEND);
   }
 }
 
@@ -110,6 +115,12 @@ LoadOptions parse_load_options(const char *options_json) {
                                "has no CUDA; build against a CUDA libtorch (set LIBTORCH)");
   }
   o.threads = static_cast<int32_t>(json_int_or(j, "threads", 0));
+  const Json &det = j["deterministic"];
+  if (!det.is_null()) {
+    if (det.kind != Json::Bool)
+      fail(RAST_E_INVALID_ARGUMENT, "deterministic must be true or false");
+    o.deterministic = det.b;
+  }
   const Json &tp = j["tensorParallel"];  // the key engine/model.ts LoadOptions sends
   if (!tp.is_null()) {
     bool whole = tp.kind == Json::Number && tp.num >= 1 && tp.num <= 1024 &&
@@ -162,93 +173,158 @@ std::string model_info_json(const rast_model &h) {
   s += ",\"device\":" + json_quote(m.device.str());
   s += ",\"parameters\":" + std::to_string(m.w.parameters);
   s += ",\"tensorParallel\":" + std::to_string(m.shard.world);
-  s += ",\"cacheSlots\":" + std::to_string(m.cache.slots);
-  s += ",\"cacheMaxLen\":" + std::to_string(m.cache.max_len);
+  s += ",\"deterministic\":" + std::string(m.deterministic ? "true" : "false");
+  s += ",\"cacheBlocks\":" + std::to_string(m.cache.n_blocks);
+  s += ",\"blockSize\":" + std::to_string(m.cache.block_size);
   s += ",\"cacheBytes\":" + std::to_string(ranks_cache_bytes(h));
+  s += ",\"kvBytesPerPosition\":" + std::to_string(ranks_kv_bytes_per_position(h));
   return s + "}";
 }
 
-StepInput make_step_input(const Model &m, const int32_t *tokens, const int32_t *seq_lens,
-                          const int32_t *slots, const int32_t *start_pos, int32_t n_seqs,
-                          int32_t logits_mode) {
-  if (!tokens || !seq_lens || !slots || !start_pos || n_seqs <= 0)
-    fail(RAST_E_INVALID_ARGUMENT, "forward needs tokens, seq_lens, slots, start_pos and n_seqs > 0");
-  if (m.cache.slots == 0)
+BatchLimits batch_limits(const Model &m) {
+  return {m.cache.n_blocks, m.cache.block_size, m.cfg.vocab, m.device, m.deterministic};
+}
+
+StepInput make_step_input(const BatchLimits &limits, const rast_batch *batch, int32_t logits_mode) {
+  if (!batch || !batch->tokens || !batch->seq_lens || !batch->start_pos || !batch->block_table ||
+      batch->n_seqs <= 0 || batch->max_blocks <= 0)
+    fail(RAST_E_INVALID_ARGUMENT, "A batch needs tokens, seq_lens, start_pos, a block table, "
+                                  "n_seqs > 0 and max_blocks > 0");
+  if (limits.n_blocks == 0)
     fail(RAST_E_CAPACITY, "The KV cache is not set up; call rast_cache_init first");
   if (logits_mode < RAST_LOGITS_LAST || logits_mode > RAST_LOGITS_NONE)
     fail(RAST_E_INVALID_ARGUMENT, "logits_mode " + std::to_string(logits_mode) + " is unknown");
-  int64_t T = 0, kv_len = 0;
-  std::set<int32_t> seen;
-  for (int32_t i = 0; i < n_seqs; i++) {
-    if (seq_lens[i] <= 0) fail(RAST_E_INVALID_ARGUMENT, "seq_lens[" + std::to_string(i) + "] must be positive");
-    if (slots[i] < 0 || slots[i] >= m.cache.slots)
-      fail(RAST_E_INVALID_ARGUMENT, "Slot " + std::to_string(slots[i]) + " is outside the cache's " +
-                                        std::to_string(m.cache.slots) + " slots");
-    if (!seen.insert(slots[i]).second)
-      fail(RAST_E_INVALID_ARGUMENT, "Slot " + std::to_string(slots[i]) + " appears twice in one batch");
-    if (start_pos[i] < 0 || int64_t(start_pos[i]) + seq_lens[i] > m.cache.max_len)
-      fail(RAST_E_CAPACITY, "Sequence in slot " + std::to_string(slots[i]) + " would reach position " +
-                                std::to_string(int64_t(start_pos[i]) + seq_lens[i]) +
-                                " but the cache holds " + std::to_string(m.cache.max_len) +
-                                "; raise the cache length or lower max new tokens");
-    T = std::max<int64_t>(T, seq_lens[i]);
-    kv_len = std::max<int64_t>(kv_len, int64_t(start_pos[i]) + seq_lens[i]);
-  }
-  const int64_t B = n_seqs;
-  std::vector<int64_t> tok(B * T, 0), pos(B * T, 0), slot(B), valid, vslot, vpos, rows;
-  int64_t k = 0;
-  for (int64_t b = 0; b < B; b++) {
-    slot[b] = slots[b];
-    for (int64_t t = 0; t < T; t++) {
-      int64_t p = start_pos[b] + t;
-      pos[b * T + t] = std::min<int64_t>(p, m.cache.max_len - 1);
-      if (t >= seq_lens[b]) continue;
-      int32_t id = tokens[k++];
-      if (id < 0 || id >= m.cfg.vocab)
-        fail(RAST_E_INVALID_ARGUMENT, "Token id " + std::to_string(id) + " is outside the vocab (" +
-                                          std::to_string(m.cfg.vocab) + ")");
-      tok[b * T + t] = id;
-      valid.push_back(b * T + t);
-      vslot.push_back(slots[b]);
-      vpos.push_back(p);
-      if (logits_mode == RAST_LOGITS_ALL) rows.push_back(b * T + t);
-    }
-    if (logits_mode != RAST_LOGITS_ALL) rows.push_back(b * T + seq_lens[b] - 1);
-  }
-  auto dev = [&](std::vector<int64_t> &v, std::vector<int64_t> shape) {
-    return at::from_blob(v.data(), shape, at::kLong).to(m.device, /*non_blocking=*/false, /*copy=*/true);
-  };
+  const int64_t B = batch->n_seqs, bs = limits.block_size, W = batch->max_blocks;
   StepInput in;
-  in.tokens = dev(tok, {B, T});
-  in.positions = dev(pos, {B, T});
-  in.slots = dev(slot, {B});
-  in.valid = dev(valid, {static_cast<int64_t>(valid.size())});
-  in.valid_slot = dev(vslot, {static_cast<int64_t>(vslot.size())});
-  in.valid_pos = dev(vpos, {static_cast<int64_t>(vpos.size())});
-  in.rows = dev(rows, {static_cast<int64_t>(rows.size())});
-  in.kv_len = kv_len;
-  // Slots within a run at most twice the batch: attend on a view of the cache, no copy.
-  const int64_t lo = *std::min_element(slot.begin(), slot.end());
-  const int64_t span = *std::max_element(slot.begin(), slot.end()) - lo + 1;
-  if (span > 2 * B) {
-    in.attn_positions = in.positions;
-    return in;
+  in.n_seqs = B;
+  in.block_size = limits.block_size;
+  in.decode = true;
+  for (int64_t i = 0; i < B; i++) {
+    const int64_t len = batch->seq_lens[i], start = batch->start_pos[i], end = start + len;
+    const std::string which = "Sequence " + std::to_string(i);
+    if (len <= 0) fail(RAST_E_INVALID_ARGUMENT, which + " brings no tokens (seq_lens must be >= 1)");
+    if (start < 0) fail(RAST_E_INVALID_ARGUMENT, which + " starts at a negative position");
+    const int64_t blocks = (end + bs - 1) / bs;
+    if (blocks > W)
+      fail(RAST_E_CAPACITY, which + " reaches position " + std::to_string(end) + ", which needs " +
+                                std::to_string(blocks) + " blocks of " + std::to_string(bs) +
+                                "; its block table row holds " + std::to_string(W));
+    for (int64_t j = 0; j < blocks; j++) {
+      const int32_t id = batch->block_table[i * W + j];
+      if (id < 0 || id >= limits.n_blocks)
+        fail(RAST_E_CAPACITY, which + " names block " + std::to_string(id) +
+                                  ", outside the pool's " + std::to_string(limits.n_blocks) +
+                                  " blocks");
+    }
+    in.n_tokens += len;
+    in.kv_positions += end;
+    in.decode = in.decode && len == 1;
+    in.max_q = std::max(in.max_q, len);
+    in.max_k = std::max(in.max_k, end);
   }
-  in.attn_lo = lo;
-  bool in_order = span == B;
-  for (int64_t b = 0; b < B && in_order; b++) in_order = slot[b] == lo + b;
-  if (in_order) {
-    in.attn_positions = in.positions;
-    return in;
+  in.packed = in.decode || limits.deterministic;
+  auto row = [&](int64_t i, int64_t p) -> int64_t {
+    return int64_t(batch->block_table[i * W + p / bs]) * bs + p % bs;
+  };
+  // Every index array in one host buffer, so the device gets them in one transfer.
+  auto host = std::make_shared<std::vector<int64_t>>();
+  std::vector<int64_t> &h = *host;
+  struct Span { size_t at, n; };
+  auto span_of = [&](size_t at) { return Span{at, h.size() - at}; };
+  const int64_t N = in.n_tokens;
+  size_t at = h.size();
+  for (int64_t k = 0; k < N; k++) {
+    const int32_t id = batch->tokens[k];
+    if (id < 0 || id >= limits.vocab)
+      fail(RAST_E_INVALID_ARGUMENT, "Token id " + std::to_string(id) + " is outside the vocab (" +
+                                        std::to_string(limits.vocab) + ")");
+    h.push_back(id);
   }
-  // Idle rows see every position (finite scores; their outputs are dropped).
-  std::vector<int64_t> attn_pos(span * T, kv_len - 1), attn_rows(B);
-  for (int64_t b = 0; b < B; b++) {
-    attn_rows[b] = slot[b] - lo;
-    std::copy(pos.begin() + b * T, pos.begin() + (b + 1) * T, attn_pos.begin() + attn_rows[b] * T);
+  Span tokens = span_of(at);
+  at = h.size();
+  for (int64_t i = 0; i < B; i++)
+    for (int64_t t = 0; t < batch->seq_lens[i]; t++) h.push_back(batch->start_pos[i] + t);
+  Span positions = span_of(at);
+  at = h.size();
+  for (int64_t i = 0; i < B; i++)
+    for (int64_t t = 0; t < batch->seq_lens[i]; t++) h.push_back(row(i, batch->start_pos[i] + t));
+  Span write_rows = span_of(at);
+  at = h.size();
+  for (int64_t i = 0, k = 0; i < B; k += batch->seq_lens[i], i++) {
+    if (logits_mode == RAST_LOGITS_ALL)
+      for (int64_t t = 0; t < batch->seq_lens[i]; t++) h.push_back(k + t);
+    else h.push_back(k + batch->seq_lens[i] - 1);
   }
-  in.attn_rows = dev(attn_rows, {B});
-  in.attn_positions = dev(attn_pos, {span, T});
+  Span rows = span_of(at);
+  Span kv_rows{0, 0}, kv_query{0, 0};
+  std::vector<Span> seq_rows;
+  if (in.packed) {
+    at = h.size();
+    for (int64_t i = 0; i < B; i++)
+      for (int64_t t = 0, p0 = batch->start_pos[i]; t < batch->seq_lens[i]; t++)
+        for (int64_t p = 0; p <= p0 + t; p++) h.push_back(row(i, p));
+    kv_rows = span_of(at);
+    at = h.size();
+    for (int64_t i = 0, k = 0; i < B; i++)
+      for (int64_t t = 0, p0 = batch->start_pos[i]; t < batch->seq_lens[i]; t++, k++)
+        h.insert(h.end(), p0 + t + 1, k);
+    kv_query = span_of(at);
+    in.kv_reads = static_cast<int64_t>(kv_rows.n);
+  } else {
+    for (int64_t i = 0; i < B; i++) {
+      at = h.size();
+      const int64_t end = int64_t(batch->start_pos[i]) + batch->seq_lens[i];
+      for (int64_t p = 0; p < end; p++) h.push_back(row(i, p));
+      seq_rows.push_back(span_of(at));
+      in.kv_reads += end;
+    }
+    for (int64_t i = 0, k = 0; i < B; k += batch->seq_lens[i], i++) {
+      in.q_start.push_back(k);
+      in.q_len.push_back(batch->seq_lens[i]);
+      in.kv_len.push_back(int64_t(batch->start_pos[i]) + batch->seq_lens[i]);
+    }
+  }
+  at::Tensor all = at::from_blob(h.data(), {static_cast<int64_t>(h.size())}, at::kLong);
+  if (limits.device.is_cuda()) {
+    // Pinned staging and a non-blocking copy: the step does not wait for its inputs.
+    at::Tensor pinned = at::empty_like(all, all.options().pinned_memory(true)).copy_(all);
+    all = pinned.to(limits.device, /*non_blocking=*/true);
+  } else {
+    in.host = host;  // the CPU tensors are views of the host buffer
+  }
+  auto view = [&](Span s) { return all.narrow(0, static_cast<int64_t>(s.at), static_cast<int64_t>(s.n)); };
+  in.tokens = view(tokens);
+  in.positions = view(positions);
+  in.write_rows = view(write_rows);
+  in.rows = view(rows);
+  if (in.packed) {
+    in.kv_rows = view(kv_rows);
+    in.kv_query = view(kv_query);
+  }
+  for (Span s : seq_rows) in.seq_kv_rows.push_back(view(s));
+  if (limits.device.is_cuda()) {
+    // Flash's paged path: int32 block table, per-sequence key counts, cumulative lengths.
+    std::vector<int32_t> ints(batch->block_table, batch->block_table + B * W);
+    int64_t q_sum = 0, k_sum = 0;
+    std::vector<int32_t> used, cu_q{0}, cu_k{0};
+    for (int64_t i = 0; i < B; i++) {
+      const int32_t end = batch->start_pos[i] + batch->seq_lens[i];
+      used.push_back(end);
+      cu_q.push_back(static_cast<int32_t>(q_sum += batch->seq_lens[i]));
+      cu_k.push_back(static_cast<int32_t>(k_sum += end));
+    }
+    ints.insert(ints.end(), used.begin(), used.end());
+    ints.insert(ints.end(), cu_q.begin(), cu_q.end());
+    ints.insert(ints.end(), cu_k.begin(), cu_k.end());
+    at::Tensor packed = at::from_blob(ints.data(), {static_cast<int64_t>(ints.size())}, at::kInt);
+    at::Tensor dev = at::empty_like(packed, packed.options().pinned_memory(true))
+                         .copy_(packed)
+                         .to(limits.device, /*non_blocking=*/true);
+    in.block_table = dev.narrow(0, 0, B * W).view({B, W});
+    in.seqused_k = dev.narrow(0, B * W, B);
+    in.cu_seqlens_q = dev.narrow(0, B * W + B, B + 1);
+    in.cu_seqlens_k = dev.narrow(0, B * W + 2 * B + 1, B + 1);
+  }
   return in;
 }
 
@@ -256,6 +332,57 @@ int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
+}
+
+namespace {
+std::unique_ptr<at::ObserverContext> count_op(const at::RecordFunction &) {
+  ops_count.fetch_add(1, std::memory_order_relaxed);
+  return nullptr;
+}
+}  // namespace
+
+void set_op_counting(bool on) {
+  std::lock_guard<std::mutex> lock(ops_mutex);
+  if (on == ops_on) return;
+  if (on) ops_callback = at::addGlobalCallback(at::RecordFunctionCallback(count_op));
+  else at::removeCallback(ops_callback);
+  ops_on = on;
+}
+
+int64_t ops_counted() { return ops_count.load(std::memory_order_relaxed); }
+
+void copy_out(void *dst, const at::Tensor &src) {
+  at::Tensor c = src.contiguous();
+  at::from_blob(dst, c.sizes(), c.scalar_type()).copy_(c);
+  blocking_copies.fetch_add(1, std::memory_order_relaxed);
+}
+
+void device_memory(const std::string &device, int64_t *total, int64_t *free) {
+  at::Device d = at::kCPU;
+  try {
+    d = at::Device(device);
+  } catch (const std::exception &) {
+    fail(RAST_E_INVALID_ARGUMENT, "device \"" + device + "\" is not a device name like cpu or cuda:0");
+  }
+  if (d.is_cpu()) {
+    const int64_t page = sysconf(_SC_PAGESIZE);
+    *total = int64_t(sysconf(_SC_PHYS_PAGES)) * page;
+    *free = int64_t(sysconf(_SC_AVPHYS_PAGES)) * page;
+    return;
+  }
+#ifdef RAST_CUDA
+  size_t f = 0, t = 0;
+  int previous = 0;
+  cudaGetDevice(&previous);
+  const bool ok = cudaSetDevice(d.index() < 0 ? 0 : d.index()) == cudaSuccess &&
+                  cudaMemGetInfo(&f, &t) == cudaSuccess;
+  cudaSetDevice(previous);
+  if (!ok) fail(RAST_E_BACKEND, "Cannot read the memory of " + device + " from the CUDA driver");
+  *total = static_cast<int64_t>(t);
+  *free = static_cast<int64_t>(f);
+#else
+  fail(RAST_E_UNSUPPORTED, "device \"" + device + "\" asked for, but this build of the shim has no CUDA");
+#endif
 }
 
 std::string runtime_info_json() {

@@ -1,8 +1,9 @@
-// Plumbing shared by the C ABI functions (api.cpp); see api_util.cpp.
+// Plumbing shared by the C ABI functions (api.cpp, api_group.cpp); see api_util.cpp.
 #pragma once
 
 #include <ATen/ATen.h>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -12,20 +13,22 @@
 #include "tensor_parallel.h"
 
 struct rast_model {
-  rast::Model model;                       // rank 0 (the whole model without tensor parallelism)
+  rast::Model model;                         // rank 0 (the whole model without tensor parallelism)
   std::unique_ptr<rast::TensorParallel> tp;  // the ranks' threads; null when not split
-  int64_t last_forward_ns = 0;  // time of the last rast_model_forward inside the shim
+  bool loaded = false;
+  std::string error;                 // the message of the last failure on this handle
+  rast_forward_stats last{};         // what the last forward cost
 };
 
 namespace rast {
 
-// The message of the most recent failure in the process (calls are serialised by the caller).
+// This thread's message for calls without a handle.
 void set_last_error(const std::string &message);
 const char *get_last_error();
 
 // Runs body under InferenceMode; returns RAST_OK or the code of whatever it threw, keeping the
-// message in last_error.
-int32_t guarded(const std::function<void()> &body);
+// message in *sink (a handle's error) or, when sink is null, in this thread's last error.
+int32_t guarded(std::string *sink, const std::function<void()> &body);
 
 // Copies text into a caller buffer of cap bytes (NUL-terminated); *len gets the full length.
 void write_text(const std::string &text, char *buf, int64_t cap, int64_t *len);
@@ -36,6 +39,7 @@ struct LoadOptions {
   at::Device device = at::kCPU;  // default: cuda:0 when the build has CUDA and a GPU
   int32_t threads = 0;  // 0: one per core (with tensor parallelism: shared by the ranks)
   int32_t tensor_parallel = 1;  // ranks the model is split across
+  bool deterministic = false;   // batch-invariant arithmetic
 };
 LoadOptions parse_load_options(const char *options_json);
 // The compute dtype when none was asked for: float32 on CPU, the checkpoint's on a GPU.
@@ -43,23 +47,41 @@ at::ScalarType default_dtype(const at::Device &device, const std::string &disk_d
 void set_threads(int32_t threads);
 
 std::string runtime_info_json();
+void device_memory(const std::string &device, int64_t *total, int64_t *free);
 
-// Loads the model the options describe (split across ranks when tensor_parallel > 1).
-std::unique_ptr<rast_model> model_handle_load(const std::string &dir, const LoadOptions &o);
+// Loads the model the options describe into the handle (split across ranks when
+// tensor_parallel > 1).
+void model_handle_load(rast_model &h, const std::string &dir, const LoadOptions &o);
+// The handle's model, refusing a handle that was never loaded.
+Model &loaded_model(rast_model *h, const char *call);
 
-// Nanoseconds on a monotonic clock, for the timing counters of rast_*_last_*.
+// Nanoseconds on a monotonic clock, for the cost counters.
 int64_t now_ns();
 std::string model_info_json(const rast_model &h);
 
-// Validates the caller's ragged batch and lays it out as a padded [B, T] step on the device.
-StepInput make_step_input(const Model &m, const int32_t *tokens, const int32_t *seq_lens,
-                          const int32_t *slots, const int32_t *start_pos, int32_t n_seqs,
-                          int32_t logits_mode);
+// What a batch is checked against: the pool shape and vocab of the models that will run it.
+struct BatchLimits {
+  int32_t n_blocks = 0, block_size = 0;
+  int64_t vocab = 0;
+  at::Device device = at::kCPU;
+  bool deterministic = false;
+};
+BatchLimits batch_limits(const Model &m);
+// Validates the caller's batch and lays it out on the device: one transfer of every index array
+// (none on CPU, where the tensors view the host arrays).
+StepInput make_step_input(const BatchLimits &limits, const rast_batch *batch, int32_t logits_mode);
+
+// ATen operators counted since rast_count_ops(1), and blocking host <-> device copies.
+int64_t ops_counted();
+extern std::atomic<int64_t> blocking_copies;
+// Copies a device tensor into caller memory (one blocking transfer).
+void copy_out(void *dst, const at::Tensor &src);
 
 // The model's operations on every rank of a handle (just the model when it is not split).
 at::Tensor ranks_forward(rast_model &h, const StepInput &in);  // rank 0's logits [R, V]
-void ranks_cache_init(rast_model &h, int32_t slots, int32_t max_len);
-void ranks_cache_copy(rast_model &h, int32_t src, int32_t dst, int32_t len);
+void ranks_cache_init(rast_model &h, int32_t n_blocks, int32_t block_size);
+void ranks_cache_copy_blocks(rast_model &h, const int32_t *src, const int32_t *dst, int32_t n);
 int64_t ranks_cache_bytes(const rast_model &h);  // all ranks together
+int64_t ranks_kv_bytes_per_position(const rast_model &h);  // all ranks together
 
 }  // namespace rast

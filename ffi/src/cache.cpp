@@ -1,5 +1,6 @@
-// The KV cache: fixed-shape buffers indexed by (slot, position), allocated once, so a decode
-// step never allocates or concatenates; plus the rope tables sized to the cache.
+// The paged KV cache: per layer one pool of n_blocks * block_size rows, allocated once, so a
+// step never allocates or concatenates; sequences reach their rows through block tables the
+// caller owns. Also the rope frequencies (angles are computed per step from positions).
 #include <cmath>
 
 #include "error.h"
@@ -28,39 +29,40 @@ at::Tensor rope_inv_freq(const ModelConfig &cfg) {
   return at::where(medium, smoothed, scaled).to(at::kFloat);
 }
 
-void cache_init(Model &m, int32_t slots, int32_t max_len) {
-  if (slots <= 0 || max_len <= 0)
-    fail(RAST_E_INVALID_ARGUMENT, "Cache size must be positive (slots " + std::to_string(slots) +
-                                      ", max_len " + std::to_string(max_len) + ")");
-  if (m.cache.slots == slots && m.cache.max_len == max_len) return;  // already set up
+void cache_init(Model &m, int32_t n_blocks, int32_t block_size) {
+  if (n_blocks <= 0 || block_size <= 0)
+    fail(RAST_E_INVALID_ARGUMENT, "The KV pool needs at least one block of one position (blocks " +
+                                      std::to_string(n_blocks) + ", block size " +
+                                      std::to_string(block_size) + ")");
+  if (m.device.is_cuda() && block_size % 256 != 0)
+    fail(RAST_E_INVALID_ARGUMENT, "Block size " + std::to_string(block_size) +
+                                      " does not suit the flash kernel's paged path on CUDA; "
+                                      "use a multiple of 256");
+  if (m.cache.n_blocks == n_blocks && m.cache.block_size == block_size) return;  // set up
   m.cache = KvCache{};
+  const int64_t rows = int64_t(n_blocks) * block_size;
   auto opts = at::TensorOptions().dtype(m.dtype).device(m.device);
   for (int64_t l = 0; l < m.cfg.layers; l++) {
-    // Zeroed, so positions not yet written are finite even where a padded query peeks at them.
-    m.cache.k.push_back(at::zeros({slots, m.kv_heads_local, max_len, m.cfg.head_dim}, opts));
-    m.cache.v.push_back(at::zeros({slots, m.kv_heads_local, max_len, m.cfg.head_dim}, opts));
+    // Zeroed, so rows never written are finite (no kernel reads them, but a stale NaN would
+    // survive a bad block table silently).
+    m.cache.k.push_back(at::zeros({rows, m.kv_heads_local, m.cfg.head_dim}, opts));
+    m.cache.v.push_back(at::zeros({rows, m.kv_heads_local, m.cfg.head_dim}, opts));
   }
-  // cos/sin: [max_len, D], HF layout cat(freqs, freqs), computed in float32 like HF.
-  at::Tensor pos = at::arange(max_len, at::kLong).to(at::kFloat);
-  at::Tensor freqs = at::outer(pos, rope_inv_freq(m.cfg));
-  at::Tensor emb = at::cat({freqs, freqs}, -1);
-  m.cache.rope_cos = emb.cos().to(m.device);
-  m.cache.rope_sin = emb.sin().to(m.device);
-  m.cache.slots = slots;
-  m.cache.max_len = max_len;
+  m.cache.n_blocks = n_blocks;
+  m.cache.block_size = block_size;
 }
 
-void cache_copy(Model &m, int32_t src, int32_t dst, int32_t len) {
-  if (m.cache.slots == 0) fail(RAST_E_CAPACITY, "The KV cache is not set up; call cache_init first");
-  if (src < 0 || dst < 0 || src >= m.cache.slots || dst >= m.cache.slots || len < 0 ||
-      len > m.cache.max_len)
-    fail(RAST_E_INVALID_ARGUMENT, "cache_copy(" + std::to_string(src) + ", " +
-                                      std::to_string(dst) + ", " + std::to_string(len) +
-                                      ") is out of range");
-  if (src == dst || len == 0) return;
+void cache_copy_blocks(Model &m, const at::Tensor &src, const at::Tensor &dst) {
+  if (m.cache.n_blocks == 0)
+    fail(RAST_E_CAPACITY, "The KV cache is not set up; call rast_cache_init first");
+  const int64_t bs = m.cache.block_size;
+  // rows: [n * bs] = block * bs + offset, for source and destination blocks alike.
+  at::Tensor offsets = at::arange(bs, src.options());
+  at::Tensor from = (src.unsqueeze(1) * bs + offsets).reshape(-1);
+  at::Tensor to = (dst.unsqueeze(1) * bs + offsets).reshape(-1);
   for (size_t l = 0; l < m.cache.k.size(); l++) {
-    m.cache.k[l][dst].narrow(1, 0, len).copy_(m.cache.k[l][src].narrow(1, 0, len));
-    m.cache.v[l][dst].narrow(1, 0, len).copy_(m.cache.v[l][src].narrow(1, 0, len));
+    m.cache.k[l].index_copy_(0, to, m.cache.k[l].index_select(0, from));
+    m.cache.v[l].index_copy_(0, to, m.cache.v[l].index_select(0, from));
   }
 }
 
@@ -69,6 +71,11 @@ int64_t cache_bytes(const Model &m) {
   for (size_t l = 0; l < m.cache.k.size(); l++)
     total += (m.cache.k[l].numel() + m.cache.v[l].numel()) * m.cache.k[l].element_size();
   return total;
+}
+
+int64_t kv_bytes_per_position(const Model &m) {
+  return 2 * m.cfg.layers * m.kv_heads_local * m.cfg.head_dim *
+         static_cast<int64_t>(c10::elementSize(m.dtype));
 }
 
 }  // namespace rast

@@ -1,9 +1,11 @@
-// The forward pass of Qwen2 / Llama / Qwen3 decoder layers over a padded batch [B, T] whose
-// keys and values live in the fixed KV cache. Matches Hugging Face's eager implementation:
-// RMSNorm in float32, rotate-half rope, softmax in float32, SiLU-gated MLP.
+// The forward pass of Qwen2 / Llama / Qwen3 decoder layers over a packed batch of N tokens
+// (no padding) whose keys and values live in the paged KV pool. Matches Hugging Face's eager
+// implementation: RMSNorm in float32, rotate-half rope, softmax in float32, SiLU-gated MLP.
 #include <torch/version.h>
 
 #include <cmath>
+#include <limits>
+#include <mutex>
 
 #include "model.h"
 
@@ -16,7 +18,26 @@
 namespace rast {
 namespace {
 
-using at::indexing::Slice;
+// scatter_reduce's "amax" (the packed softmax's segment maximum) warns once per process that it
+// is in beta; its first use runs under a handler that drops that warning.
+struct DropWarnings : c10::WarningHandler {
+#if TORCH_VERSION_MAJOR >= 2
+  void process(const c10::Warning &) override {}
+  using Guard = c10::WarningUtils::WarningHandlerGuard;
+#else
+  void process(const c10::SourceLocation &, const std::string &, const bool) override {}
+  using Guard = c10::Warning::WarningHandlerGuard;
+#endif
+};
+
+void consume_beta_warning() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    DropWarnings drop;
+    DropWarnings::Guard guard(&drop);
+    at::zeros({1}).scatter_reduce(0, at::zeros({1}, at::kLong), at::zeros({1}), "amax", true);
+  });
+}
 
 // x: [..., H] -> [..., H]; HF computes the variance in float32 and casts back before the weight.
 at::Tensor rms_norm(const at::Tensor &x, const at::Tensor &weight, double eps) {
@@ -25,29 +46,106 @@ at::Tensor rms_norm(const at::Tensor &x, const at::Tensor &weight, double eps) {
   return weight * normed.to(x.scalar_type());
 }
 
-at::Tensor linear(const at::Tensor &x, const at::Tensor &w, const at::Tensor &b) {
+// x: [N, in] -> [N, out]. One row is a matrix-vector product (BLAS packs the whole weight for a
+// one-row GEMM); in deterministic mode every row is, so a row's result never depends on N.
+at::Tensor linear(const Model &m, const at::Tensor &x, const at::Tensor &w, const at::Tensor &b) {
+  const int64_t N = x.size(0);
+  if (N == 1 || m.deterministic) {
+    std::vector<at::Tensor> rows;
+    rows.reserve(N);
+    for (int64_t i = 0; i < N; i++) rows.push_back(at::mv(w, x[i]));
+    at::Tensor y = N == 1 ? rows[0].unsqueeze(0) : at::stack(rows);
+    return b.defined() ? y + b : y;
+  }
   return b.defined() ? at::linear(x, w, b) : at::linear(x, w);
 }
 
-// x: [B, T, h, D]; cos, sin: [B, T, 1, D]
+// x: [N, h, D]; cos, sin: [N, 1, D]
 at::Tensor apply_rope(const at::Tensor &x, const at::Tensor &cos, const at::Tensor &sin) {
   const int64_t half = x.size(-1) / 2;
   at::Tensor rotated = at::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
   return x * cos + rotated * sin;
 }
 
-// Attention of one layer; writes this step's keys/values into the cache first.
-// allowed: [A, 1, T, L] bool, which cache positions each query sees.
+// Packed attention: every query against exactly its own live keys, softmax per query segment.
+// q: [N, hq, D]; returns [N, hq * D]. Reads each listed cache row once.
+at::Tensor packed_attention(const Model &m, const at::Tensor &q, const at::Tensor &kc,
+                            const at::Tensor &vc, const StepInput &in) {
+  const int64_t N = q.size(0), hq = q.size(1), D = q.size(2), hkv = kc.size(1);
+  const int64_t group = hq / hkv, S = in.kv_rows.size(0);
+  at::Tensor keys = kc.index_select(0, in.kv_rows);    // [S, hkv, D]
+  at::Tensor values = vc.index_select(0, in.kv_rows);  // [S, hkv, D]
+  // Query head h reads KV head h / group (HF's repeat_kv order): [S, hkv, group, D].
+  at::Tensor qk = q.index_select(0, in.kv_query).view({S, hkv, group, D});
+  at::Tensor scores = (qk * keys.unsqueeze(2)).sum(-1).view({S, hq}).to(at::kFloat) /
+                      std::sqrt(static_cast<double>(D));  // [S, hq]
+  at::Tensor seg = in.kv_query.unsqueeze(1).expand({S, hq});
+  at::Tensor top = at::full({N, hq}, -std::numeric_limits<float>::infinity(), scores.options())
+                       .scatter_reduce(0, seg, scores, "amax", /*include_self=*/true);
+  at::Tensor e = (scores - top.index_select(0, in.kv_query)).exp();        // [S, hq]
+  at::Tensor total = at::zeros({N, hq}, e.options()).index_add_(0, in.kv_query, e);
+  at::Tensor probs = (e / total.index_select(0, in.kv_query)).to(q.scalar_type());
+  at::Tensor weighted = probs.view({S, hkv, group, 1}) * values.unsqueeze(2);  // [S, hkv, g, D]
+  return at::zeros({N, hkv, group, D}, q.options())
+      .index_add_(0, in.kv_query, weighted)
+      .view({N, hq * D});
+}
+
+// One sequence's queries [T, hq, D] at positions start..start+T-1 against its keys and values
+// [L, hkv, D] (L = start + T), causally; returns [T, hq * D]. HF's eager computation.
+at::Tensor sequence_attention(const at::Tensor &q, const at::Tensor &keys, const at::Tensor &values,
+                              int64_t start) {
+  const int64_t T = q.size(0), hq = q.size(1), D = q.size(2), L = keys.size(0), hkv = keys.size(1);
+  const int64_t group = hq / hkv;
+  // allowed: [T, L], query t sees keys 0..start+t.
+  at::Tensor key_pos = at::arange(L, q.options().dtype(at::kLong));
+  at::Tensor query_pos = at::arange(start, start + T, key_pos.options());
+  at::Tensor allowed = key_pos.unsqueeze(0) <= query_pos.unsqueeze(1);
+#ifdef RAST_SDPA
+  if (!q.is_cuda()) {  // on CUDA a boolean mask sends SDPA to cuDNN, which replans per length
+    at::Tensor ctx = at::scaled_dot_product_attention(
+        q.permute({1, 0, 2}).unsqueeze(0), keys.permute({1, 0, 2}).unsqueeze(0),
+        values.permute({1, 0, 2}).unsqueeze(0), allowed, 0.0, false, std::nullopt,
+        /*enable_gqa=*/true);                                 // [1, hq, T, D]
+    return ctx.squeeze(0).permute({1, 0, 2}).reshape({T, hq * D});
+  }
+#endif
+  // qg: [hkv, group*T, D]; query heads h*group .. h*group+group-1 share KV head h.
+  at::Tensor qg = q.view({T, hkv, group, D}).permute({1, 2, 0, 3}).reshape({hkv, group * T, D});
+  at::Tensor scores = at::matmul(qg, keys.permute({1, 2, 0})) / std::sqrt(static_cast<double>(D));
+  at::Tensor mask = at::zeros({T, L}, scores.options().dtype(at::kFloat))
+                        .masked_fill(allowed.logical_not(), -INFINITY);
+  scores = scores.view({hkv, group, T, L}).to(at::kFloat) + mask;
+  at::Tensor probs = at::softmax(scores, -1).to(q.scalar_type());
+  at::Tensor ctx = at::matmul(probs.view({hkv, group * T, L}), values.permute({1, 0, 2}));
+  return ctx.view({hkv, group, T, D}).permute({2, 0, 1, 3}).reshape({T, hq * D});
+}
+
+#if defined(RAST_CUDA) && defined(RAST_FLASH_PAGED)
+// Flash attention over the block tables: varlen queries, paged keys (bf16 / fp16 only).
+at::Tensor flash_attention(const Model &m, const at::Tensor &q, const at::Tensor &kc,
+                           const at::Tensor &vc, const StepInput &in) {
+  const int64_t N = q.size(0), hq = q.size(1), D = q.size(2), hkv = kc.size(1);
+  const int64_t bs = m.cache.block_size, blocks = m.cache.n_blocks;
+  auto out = at::_flash_attention_forward(
+      q, kc.view({blocks, bs, hkv, D}), vc.view({blocks, bs, hkv, D}), in.cu_seqlens_q,
+      in.cu_seqlens_k, in.max_q, in.max_k, 0.0, /*is_causal=*/true, /*return_debug_mask=*/false,
+      std::nullopt, std::nullopt, std::nullopt, in.seqused_k, std::nullopt, in.block_table);
+  return std::get<0>(out).reshape({N, hq * D});
+}
+#endif
+
+// Attention of one layer; writes this step's keys/values into the pool first. h: [N, H].
 at::Tensor attention(Model &m, size_t layer, const at::Tensor &h, const StepInput &in,
-                     const at::Tensor &cos, const at::Tensor &sin, const at::Tensor &allowed) {
+                     const at::Tensor &cos, const at::Tensor &sin) {
   const LayerWeights &L = m.w.layers[layer];
-  const int64_t B = h.size(0), T = h.size(1), D = m.cfg.head_dim;
+  const int64_t N = h.size(0), D = m.cfg.head_dim;
   const int64_t hq = m.heads_local, hkv = m.kv_heads_local;
 
-  at::Tensor qkv = linear(h, L.wqkv, L.bqkv);  // [B, T, (hq + 2 hkv) D]
-  at::Tensor q = qkv.narrow(-1, 0, hq * D).view({B, T, hq, D});
-  at::Tensor k = qkv.narrow(-1, hq * D, hkv * D).view({B, T, hkv, D});
-  at::Tensor v = qkv.narrow(-1, (hq + hkv) * D, hkv * D).view({B, T, hkv, D});
+  at::Tensor qkv = linear(m, h, L.wqkv, L.bqkv);  // [N, (hq + 2 hkv) D]
+  at::Tensor q = qkv.narrow(-1, 0, hq * D).view({N, hq, D});
+  at::Tensor k = qkv.narrow(-1, hq * D, hkv * D).view({N, hkv, D});
+  at::Tensor v = qkv.narrow(-1, (hq + hkv) * D, hkv * D).view({N, hkv, D});
   if (m.cfg.qk_norm) {
     q = rms_norm(q, L.q_norm, m.cfg.rms_eps);
     k = rms_norm(k, L.k_norm, m.cfg.rms_eps);
@@ -55,60 +153,42 @@ at::Tensor attention(Model &m, size_t layer, const at::Tensor &h, const StepInpu
   q = apply_rope(q, cos, sin);
   k = apply_rope(k, cos, sin);
 
-  // New keys/values of real (not padding) tokens go to cache[slot, :, pos]: [N, hkv, D].
-  at::Tensor &kc = m.cache.k[layer], &vc = m.cache.v[layer];
-  kc.index_put_({in.valid_slot, Slice(), in.valid_pos}, k.reshape({B * T, hkv, D}).index_select(0, in.valid));
-  vc.index_put_({in.valid_slot, Slice(), in.valid_pos}, v.reshape({B * T, hkv, D}).index_select(0, in.valid));
-  // keys, values: [A, hkv, L, D], L = in.kv_len: a view of A consecutive cache rows, or the
-  // batch's own rows gathered (A = B).
-  const int64_t A = in.attn_positions.size(0), Lk = in.kv_len;
-  at::Tensor keys = in.attn_lo >= 0 ? kc.narrow(0, in.attn_lo, A).narrow(2, 0, Lk)
-                                    : kc.narrow(2, 0, Lk).index_select(0, in.slots);
-  at::Tensor values = in.attn_lo >= 0 ? vc.narrow(0, in.attn_lo, A).narrow(2, 0, Lk)
-                                      : vc.narrow(2, 0, Lk).index_select(0, in.slots);
+  at::Tensor &kc = m.cache.k[layer], &vc = m.cache.v[layer];  // [blocks * bs, hkv, D]
+  kc.index_copy_(0, in.write_rows, k);
+  vc.index_copy_(0, in.write_rows, v);
 
-#ifdef RAST_SDPA
-  // qh: [B, hq, T, D] -> [A, hq, T, D]; query head h reads KV head h / group (HF's repeat_kv).
-  at::Tensor qh = q.permute({0, 2, 1, 3});
-  if (in.attn_rows.defined()) qh = at::zeros({A, hq, T, D}, qh.options()).index_copy_(0, in.attn_rows, qh);
-  at::Tensor ctx = at::scaled_dot_product_attention(qh, keys, values, allowed, 0.0, false,
-                                                    std::nullopt, /*enable_gqa=*/true);
-  if (in.attn_rows.defined()) ctx = ctx.index_select(0, in.attn_rows);
-  ctx = ctx.permute({0, 2, 1, 3}).reshape({B, T, hq * D});  // [B, T, hq * D]
-#else
-  const int64_t group = hq / hkv;
-  // Query heads h*group .. h*group+group-1 share KV head h (HF's repeat_kv order).
-  // qg: [B, hkv, group*T, D], then [A, ...] with idle rows zero when scattered.
-  at::Tensor qg = q.view({B, T, hkv, group, D}).permute({0, 2, 3, 1, 4}).reshape({B, hkv, group * T, D});
-  if (in.attn_rows.defined()) qg = at::zeros({A, hkv, group * T, D}, qg.options()).index_copy_(0, in.attn_rows, qg);
-  at::Tensor scores = at::matmul(qg, keys.transpose(-1, -2)) / std::sqrt(static_cast<double>(D));
-  // scores: [A, hkv, group, T, L] + mask [A, 1, 1, T, L], softmax in float32 as HF's eager path.
-  at::Tensor mask = at::zeros(allowed.sizes(), scores.options().dtype(at::kFloat))
-                        .masked_fill(allowed.logical_not(), -INFINITY)
-                        .unsqueeze(1);
-  scores = scores.view({A, hkv, group, T, Lk}).to(at::kFloat) + mask;
-  at::Tensor probs = at::softmax(scores, -1).to(h.scalar_type());
-  at::Tensor ctx = at::matmul(probs.view({A, hkv, group * T, Lk}), values);  // [A, hkv, gT, D]
-  if (in.attn_rows.defined()) ctx = ctx.index_select(0, in.attn_rows);
-  // ctx: [B, hkv, group, T, D] -> [B, T, hq * D]
-  ctx = ctx.view({B, hkv, group, T, D}).permute({0, 3, 1, 2, 4}).reshape({B, T, hq * D});
+  at::Tensor ctx;  // [N, hq * D]
+#if defined(RAST_CUDA) && defined(RAST_FLASH_PAGED)
+  if (m.device.is_cuda() && m.dtype != at::kFloat && !m.deterministic)
+    ctx = flash_attention(m, q, kc, vc, in);
 #endif
-  at::Tensor out = linear(ctx, L.wo, L.bo);  // this rank's partial sum: [B, T, H]
+  if (!ctx.defined() && in.packed) ctx = packed_attention(m, q, kc, vc, in);
+  if (!ctx.defined()) {
+    std::vector<at::Tensor> parts;
+    for (size_t s = 0; s < in.q_start.size(); s++) {
+      const at::Tensor &rows = in.seq_kv_rows[s];
+      parts.push_back(sequence_attention(q.narrow(0, in.q_start[s], in.q_len[s]),
+                                         kc.index_select(0, rows), vc.index_select(0, rows),
+                                         in.kv_len[s] - in.q_len[s]));
+    }
+    ctx = parts.size() == 1 ? parts[0] : at::cat(parts, 0);
+  }
+  at::Tensor out = linear(m, ctx, L.wo, L.bo);  // this rank's partial sum: [N, H]
   m.all_reduce(out);
   return out;
 }
 
 at::Tensor mlp(Model &m, size_t layer, const at::Tensor &h) {
   const LayerWeights &L = m.w.layers[layer];
-  at::Tensor gate_up = linear(h, L.w_gate_up, L.b_gate_up);  // [B, T, 2 I_local]
+  at::Tensor gate_up = linear(m, h, L.w_gate_up, L.b_gate_up);  // [N, 2 I_local]
   const int64_t I = gate_up.size(-1) / 2;
   at::Tensor act = at::silu(gate_up.narrow(-1, 0, I)) * gate_up.narrow(-1, I, I);
-  at::Tensor out = linear(act, L.w_down, L.b_down);  // [B, T, H] partial sum
+  at::Tensor out = linear(m, act, L.w_down, L.b_down);  // [N, H] partial sum
   m.all_reduce(out);
   return out;
 }
 
-// tokens: [B, T] -> [B, T, H]; with a vocab-split embedding each rank adds its own rows.
+// tokens: [N] -> [N, H]; with a vocab-split embedding each rank adds its own rows.
 at::Tensor embed(Model &m, const at::Tensor &tokens) {
   if (m.shard.world == 1) return at::embedding(m.w.embed, tokens);
   const int64_t rows = m.w.embed.size(0), start = m.shard.rank * rows;
@@ -123,25 +203,22 @@ at::Tensor embed(Model &m, const at::Tensor &tokens) {
 }  // namespace
 
 at::Tensor model_forward(Model &m, const StepInput &in) {
-  const int64_t B = in.tokens.size(0), T = in.tokens.size(1);
-  at::Tensor x = embed(m, in.tokens);  // [B, T, H]
-
-  // cos, sin: [B, T, 1, D] gathered at each token's position.
-  at::Tensor cos = m.cache.rope_cos.index({in.positions}).unsqueeze(2).to(m.dtype);
-  at::Tensor sin = m.cache.rope_sin.index({in.positions}).unsqueeze(2).to(m.dtype);
-  // A query at position p sees cache positions 0..p of its own slot: allowed [A, 1, T, L].
-  at::Tensor key_pos = at::arange(in.kv_len, in.attn_positions.options());
-  at::Tensor allowed = (key_pos.view({1, 1, -1}) <= in.attn_positions.unsqueeze(-1)).unsqueeze(1);
+  if (in.packed) consume_beta_warning();
+  if (!m.inv_freq.defined()) m.inv_freq = rope_inv_freq(m.cfg).to(m.device);
+  at::Tensor x = embed(m, in.tokens);  // [N, H]
+  // cos, sin: [N, 1, D], HF's cat(freqs, freqs) at each token's position, in float32.
+  at::Tensor freqs = at::outer(in.positions.to(at::kFloat), m.inv_freq);  // [N, D/2]
+  at::Tensor angles = at::cat({freqs, freqs}, -1).unsqueeze(1);
+  at::Tensor cos = angles.cos().to(m.dtype), sin = angles.sin().to(m.dtype);
 
   for (size_t l = 0; l < m.w.layers.size(); l++) {
     const LayerWeights &L = m.w.layers[l];
-    x = x + attention(m, l, rms_norm(x, L.ln1, m.cfg.rms_eps), in, cos, sin, allowed);
+    x = x + attention(m, l, rms_norm(x, L.ln1, m.cfg.rms_eps), in, cos, sin);
     x = x + mlp(m, l, rms_norm(x, L.ln2, m.cfg.rms_eps));
   }
   // Only the wanted rows go through the final norm and lm_head: [R, H] -> [R, V].
-  at::Tensor h = x.reshape({B * T, x.size(-1)}).index_select(0, in.rows);
-  h = rms_norm(h, m.w.norm, m.cfg.rms_eps);
-  at::Tensor logits = at::linear(h, m.w.lm_head).to(at::kFloat);  // [R, V_local]
+  at::Tensor h = rms_norm(x.index_select(0, in.rows), m.w.norm, m.cfg.rms_eps);
+  at::Tensor logits = linear(m, h, m.w.lm_head, at::Tensor()).to(at::kFloat);  // [R, V_local]
   if (m.shard.world > 1) logits = m.all_gather(logits, 1);
   return logits.narrow(1, 0, m.cfg.vocab);
 }

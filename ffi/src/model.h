@@ -5,6 +5,7 @@
 #include <ATen/ATen.h>
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -36,11 +37,12 @@ struct Weights {
   int64_t parameters = 0;  // whole-model count, from the checkpoint
 };
 
+// The paged KV cache: a pool of blocks of block_size positions, addressed through the caller's
+// block tables. Rows are flat so the flash kernel can view them as [blocks, block_size, hkv, D].
 struct KvCache {
-  std::vector<at::Tensor> k, v;  // per layer: [slots, hkv, max_len, D]
-  int32_t slots = 0;
-  int32_t max_len = 0;
-  at::Tensor rope_cos, rope_sin;  // [max_len, D] float32
+  std::vector<at::Tensor> k, v;  // per layer: [n_blocks * block_size, hkv, D]
+  int32_t n_blocks = 0;
+  int32_t block_size = 0;
 };
 
 // Collectives across ranks (identity when world == 1); tensor_parallel.cpp provides them.
@@ -55,6 +57,8 @@ struct Model {
   at::Device device = at::kCPU;
   Weights w;
   KvCache cache;
+  at::Tensor inv_freq;     // [D/2] float32 on the device: rope angles are position * inv_freq
+  bool deterministic = false;  // batch-invariant arithmetic (rast.h, rast_model_load)
   int64_t heads_local = 0, kv_heads_local = 0;  // this rank's attention heads
   int64_t kv_head_offset = 0;                   // first KV head held here
   AllReduce all_reduce = [](at::Tensor &) {};
@@ -66,28 +70,37 @@ void weights_load(Model &m);
 // Refuses a split the model's shape does not allow, in one line naming the sizes that work.
 void shard_check(const ModelConfig &cfg, const std::string &dir, int world);
 
-// cache.cpp: (re)allocates the KV cache and rope tables; copies a slot's prefix.
-void cache_init(Model &m, int32_t slots, int32_t max_len);
-void cache_copy(Model &m, int32_t src, int32_t dst, int32_t len);
+// cache.cpp: (re)allocates the block pool; copies blocks (copy on write).
+void cache_init(Model &m, int32_t n_blocks, int32_t block_size);
+void cache_copy_blocks(Model &m, const at::Tensor &src, const at::Tensor &dst);  // [n] int64
 int64_t cache_bytes(const Model &m);
+int64_t kv_bytes_per_position(const Model &m);  // this rank's layers and KV heads
 at::Tensor rope_inv_freq(const ModelConfig &cfg);  // [D/2] float32, HF's formula per rope type
 
-// One batch step input, prepared on the host from the caller's ragged arrays.
+// One batch step, laid out on the device from the caller's ragged arrays and block tables.
+// The same input serves every model whose pool has the same block size (a group's models).
 struct StepInput {
-  at::Tensor tokens;     // [B, T] int64 (padding: 0)
-  at::Tensor positions;  // [B, T] int64 (padding: clamped, never written)
-  at::Tensor slots;      // [B] int64
-  at::Tensor valid;      // [N] int64, flat indices b*T+t of real tokens
-  at::Tensor valid_slot, valid_pos;  // [N] int64, where each real token's K/V goes
-  at::Tensor rows;       // [R] int64, flat indices whose logits are wanted
-  int64_t kv_len = 0;    // attend over cache positions [0, kv_len)
-  // Attention reads the cache without copying it when the batch's slots lie in a short run
-  // [attn_lo, attn_lo + A): it works on those A cache rows as a view, with this batch's queries
-  // scattered to rows attn_rows (undefined: rows are the batch itself, in order). Otherwise
-  // (attn_lo -1) the batch's slots are gathered, positions [0, kv_len) only.
-  int64_t attn_lo = -1;
-  at::Tensor attn_rows;       // [B] int64, slot - attn_lo
-  at::Tensor attn_positions;  // [A, T] int64: positions per attention row (idle rows: see all)
+  int64_t n_seqs = 0, n_tokens = 0;  // B sequences, N = sum(seq_lens) tokens
+  int32_t block_size = 0;
+  at::Tensor tokens;     // [N] int64, packed, no padding
+  at::Tensor positions;  // [N] int64
+  at::Tensor write_rows; // [N] int64, the cache row (block * block_size + offset) of each token
+  at::Tensor rows;       // [R] int64, token indices whose logits are wanted
+  bool decode = false;   // every sequence brings one token
+  // Packed attention (decode, and every query in deterministic mode): for each query token, the
+  // cache rows it attends to, concatenated; no padding, so exactly the live KV is read.
+  bool packed = false;
+  at::Tensor kv_rows;    // [S] int64 cache rows, S = sum over queries of (position + 1)
+  at::Tensor kv_query;   // [S] int64, the query token each key row belongs to
+  // Per-sequence attention (prefill): its tokens [q_start, q_start + q_len) and its keys.
+  std::vector<int64_t> q_start, q_len, kv_len;
+  std::vector<at::Tensor> seq_kv_rows;  // [kv_len] int64 each
+  at::Tensor block_table;               // [B, max_blocks] int32 (flash's paged path)
+  at::Tensor seqused_k, cu_seqlens_q, cu_seqlens_k;  // [B] / [B+1] int32 (flash)
+  int64_t max_q = 0, max_k = 0;
+  int64_t kv_positions = 0;  // positions attended to, all sequences (the live KV)
+  int64_t kv_reads = 0;      // cache rows attention reads
+  std::shared_ptr<void> host;  // the host arrays the CPU tensors view
 };
 
 // model.cpp: the forward pass; returns logits [R, V] in float32 (full vocab on every rank).

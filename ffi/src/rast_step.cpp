@@ -25,7 +25,7 @@ at::Tensor entropy(const at::Tensor &logp) {
 
 }  // namespace
 
-int64_t stats_width(int32_t stats_k) { return 6 + 4 * static_cast<int64_t>(stats_k); }
+int64_t stats_width(int32_t stats_k) { return 7 + 4 * static_cast<int64_t>(stats_k); }
 
 double seeded_uniform(uint64_t seed, int64_t position) {
   uint64_t bits = splitmix64(seed ^ splitmix64(static_cast<uint64_t>(position) + 0x5851F42D4C957F2Dull));
@@ -49,8 +49,6 @@ StepResult rast_step(const at::Tensor &base, const std::vector<at::Tensor> &pos,
   // Distributions after temperature (T = 0 is reported as T = 1): [B, V_base].
   const bool greedy = params.temperature <= 0;
   const double T = greedy ? 1.0 : params.temperature;
-  at::Tensor base_logp = at::log_softmax(base / T, -1);
-  at::Tensor comb_logp = at::log_softmax(combined / T, -1);
 
   at::Tensor tokens;  // [B]
   if (greedy) {
@@ -80,8 +78,11 @@ StepResult rast_step(const at::Tensor &base, const std::vector<at::Tensor> &pos,
     tokens = order.gather(1, idx).squeeze(1);
   }
 
-  // Statistics row: [base_lp, comb_lp, delta, H_base, H_comb, KL, boosted ids, boosted deltas,
-  //                  suppressed ids, suppressed deltas]
+  if (!params.want_stats) return {tokens, at::Tensor(), combined};
+  at::Tensor base_logp = at::log_softmax(base / T, -1);
+  at::Tensor comb_logp = at::log_softmax(combined / T, -1);
+  // Statistics row: [base_lp, comb_lp, delta, H_base, H_comb, KL, base argmax, boosted ids,
+  //                  boosted deltas, suppressed ids, suppressed deltas]
   const int64_t K = params.stats_k;  // the caller keeps K <= V
   at::Tensor chosen = tokens.unsqueeze(1);  // [B, 1]
   at::Tensor chosen_delta = delta.gather(1, chosen.clamp_max(V - 1)) *
@@ -92,6 +93,7 @@ StepResult rast_step(const at::Tensor &base, const std::vector<at::Tensor> &pos,
   auto [down, down_ids] = delta.topk(K, -1, /*largest=*/false);
   at::Tensor stats = at::cat({base_logp.gather(1, chosen), comb_logp.gather(1, chosen), chosen_delta,
                               entropy(base_logp).unsqueeze(1), entropy(comb_logp).unsqueeze(1), kl,
+                              base.narrow(1, 0, V).argmax(-1, true).to(at::kFloat),
                               up_ids.to(at::kFloat), up, down_ids.to(at::kFloat), down},
                              1);
   return {tokens, stats, combined};

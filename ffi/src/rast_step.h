@@ -13,6 +13,7 @@ struct SamplingParams {
   float top_p = 1.0f;        // vLLM convention
   int32_t top_k = 0;         // 0: off
   int32_t stats_k = 8;       // boosted / suppressed list length
+  bool want_stats = true;    // false: no statistics (a plain batch run needs none)
 };
 
 // Number of floats of one sequence's statistics row (see rast.h for the layout).
@@ -20,7 +21,7 @@ int64_t stats_width(int32_t stats_k);
 
 struct StepResult {
   at::Tensor tokens;    // [B] int64
-  at::Tensor stats;     // [B, stats_width] float32
+  at::Tensor stats;     // [B, stats_width] float32 (undefined without want_stats)
   at::Tensor combined;  // [B, V_base] float32, -inf beyond the shared vocab
 };
 

@@ -167,6 +167,7 @@ TensorParallel::TensorParallel(Model &root, int world, int threads_per_rank) {
     peer.dir = root.dir;
     peer.cfg = root.cfg;
     peer.dtype = root.dtype;
+    peer.deterministic = root.deterministic;
     models_.push_back(&peer);
   }
   for (int r = 0; r < world; r++) {

@@ -105,15 +105,22 @@ export async function benchCommand(o: {
   using negative = await Model.load(neg, load);
   using group = new RastGroup(base, [{ positive, negative, weight: 1 }]);
   console.log("\nRAST trio (base small-1024x8, pair helper-512x4), temperature 1, top-p 0.95");
-  console.log("batch   ms/step   tokens/s   combine+sample   outside shim");
+  console.log(
+    "batch contexts   ms/step   tokens/s  combine+sample  outside shim  kv_read_ratio  ops/step" +
+      "  blocking copies",
+  );
+  const layers = [base, positive, negative].reduce((n, m) => n + m.info.layers, 0);
   const trio = [];
-  for (const batch of [1, 8, 32]) {
-    const r = await benchTrio(group, { batch, promptLength: 64, steps });
+  // Equal contexts, then a ragged batch whose contexts are 10x apart.
+  for (const [batch, contexts] of [[1, [64]], [8, [64]], [32, [64]], [8, [32, 320]]] as const) {
+    const r = await benchTrio(group, { batch, contexts: [...contexts], steps, layers });
     trio.push(r);
     console.log(
-      `${String(batch).padStart(5)} ${r.msPerStep.toFixed(2).padStart(9)} ` +
-        `${r.tokensPerSecond.toFixed(1).padStart(10)} ${pct(r.combineSampleShare).padStart(16)} ` +
-        `${pct(r.outsideShimShare).padStart(14)}`,
+      `${String(batch).padStart(5)} ${contexts.join("/").padStart(8)} ` +
+        `${r.msPerStep.toFixed(2).padStart(9)} ${r.tokensPerSecond.toFixed(1).padStart(10)} ` +
+        `${pct(r.combineSampleShare).padStart(15)} ${pct(r.outsideShimShare).padStart(13)} ` +
+        `${r.kv_read_ratio.toFixed(3).padStart(14)} ${String(r.ops_per_step).padStart(9)} ` +
+        `${String(r.blocking_copies_per_step).padStart(16)}`,
     );
   }
   results.trio = trio;

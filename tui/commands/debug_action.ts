@@ -10,7 +10,8 @@ import { MINIARITH_MODELS } from "../../datasets/miniarith.ts";
 import { UserError } from "../../engine/errors.ts";
 import { DEFAULT_STOP_STRINGS, loadDataset, renderPrompt } from "../../engine/eval/mod.ts";
 import { resolveModel } from "../../engine/hub.ts";
-import { eosTokenIds, type PairOption } from "../../engine/runs/plan.ts";
+import type { PairOption } from "../../engine/runs/plan.ts";
+import { eosTokenIds } from "../../engine/runs/stop_ids.ts";
 import { type DebugConfig, parseDebugOptions, type RawDebugOptions } from "./debug_options.ts";
 import { enableLiveScreen } from "./live_screen.ts";
 

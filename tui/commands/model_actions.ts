@@ -1,5 +1,7 @@
 /** Actions of `info`, `logits` and `generate`: thin wrappers over the engine. */
 import { UserError } from "../../engine/errors.ts";
+import { SlotLayout } from "../../engine/block_pool.ts";
+import { defaultBlockSize } from "../../engine/kv_pool.ts";
 import {
   integer,
   number,
@@ -73,12 +75,13 @@ export async function logitsCommand(o: ModelArgs & { tokens?: string; out?: stri
       throw new UserError(`Token id ${id} is outside the vocab (${model.vocab}); pass smaller ids`);
     }
   }
-  await model.initCache(1, ids.length);
+  const layout = new SlotLayout(1, ids.length, defaultBlockSize(model.info.device));
+  await model.initCache(layout.blocks, layout.blockSize);
   const logits = await model.forward({
     tokens: Int32Array.from(ids),
     seqLens: Int32Array.of(ids.length),
-    slots: Int32Array.of(0),
     startPos: Int32Array.of(0),
+    ...layout.tables([0]),
   }, "all");
   const { writeSafetensors } = await import("../../engine/safetensors.ts");
   await writeSafetensors(o.out, {

@@ -11,18 +11,20 @@ export function register(program: Command): void {
     .command("run")
     .description(
       "Answer each dataset question --num-runs times with RAST decoding, grade the answers, and " +
-        "write prediction-<i>.jsonl, run.json and metrics.json into " +
+        "write prediction-<i>.jsonl, run.json, metrics.json and verdicts.jsonl into " +
         "<output-dir>/<dataset>/<base>_<neg>_alpha_<a>_temp_<t>/. Rerun the same command to " +
-        "resume an interrupted run.",
+        "resume an interrupted run, with a larger --num-runs to add samples, or a smaller one " +
+        "to report on the first n.",
     )
     .option(
       "--dataset <name|path>",
-      "math500, aime24, amc23, minerva_math, olympiadbench, gsm8k, or a JSONL file",
+      "math500, aime24, amc23, minerva_math, olympiadbench, gsm8k (or MATH, AIME, AMC, Minerva, " +
+        "Olympiad, GSM8K), or a JSONL file",
     )
     .option("--data-dir <dir>", "folder holding <name>/test.jsonl for registry datasets")
     .option(
       "--base-model <dir|Org/Name>",
-      "the large base model: a folder, or a hub id in the HF cache",
+      "the large base model: a folder, or a hub id (downloaded into the HF cache if missing)",
     );
   addDeviceOptions(addSteeringOptions(command))
     .option("--temperature <number>", "sampling temperature (0 = greedy)", "1.0")
@@ -35,9 +37,43 @@ export function register(program: Command): void {
       "abel, qwen-boxed, chat (the model's own), a string with {input}, or @file",
       "abel",
     )
-    .addOption(repeatable("--stop <text>", "a stop string, replacing the defaults"))
-    .option("--max-concurrent <n>", "most sequences decoded at once (default 32)")
-    .option("--kv-memory <GiB>", "most memory the KV caches of all models may take")
+    .addOption(repeatable("--stop <text>", "a stop string, beside the template's"))
+    .addOption(
+      repeatable(
+        "--stop-id <id>",
+        "a token id to stop on, beside the models' eos ids and the chat end token",
+      ),
+    )
+    .option(
+      "--layout <rast|authors>",
+      "folder names: rast's, or the authors' (<DATASET>/<base suffix>_<neg suffix>_alpha_<a>_" +
+        "temp_<t>, baseline/<DATASET>/<Org-Name>_temp_<t> without pairs)",
+      "rast",
+    )
+    .option(
+      "--maj-rule <rule>",
+      "maj@k in the summary and the TUI: equivalence or authors (metrics.json holds both)",
+      "equivalence",
+    )
+    .option(
+      "--max-concurrent <n>",
+      "upper bound on sequences decoded at once (default 256); free KV blocks decide below it",
+    )
+    .option(
+      "--kv-memory <GiB>",
+      "memory of the paged KV caches of all models (default: sized from the device's memory)",
+    )
+    .option(
+      "--gpu-memory-utilization <share>",
+      "share of the GPU's memory rast may use in all, weights included (default 0.9, as vLLM)",
+    )
+    .option("--block-size <n>", "positions per KV block (default 256 on CUDA, 16 on CPU)")
+    .option(
+      "--deterministic",
+      "batch-invariant arithmetic: a sample's tokens do not depend on what shares its batch " +
+        "(concurrency, preemption); slower. Without it outputs can differ with batch " +
+        "composition, as in vLLM",
+    )
     .option("--limit <n>", "only the first n rows (of the --start/--end window)")
     .option("--start <n>", "first data row, 0-based (the run covers rows start..end-1)")
     .option("--end <n>", "the row after the last one")
@@ -47,7 +83,12 @@ export function register(program: Command): void {
     .addHelpText(
       "after",
       "\nWith --start/--end/--limit the prediction files hold only that window's rows, in data\n" +
-        "file order; run.json records the window (settings.dataset.start and .end).",
+        "file order; run.json records the window (settings.dataset.start and .end).\n" +
+        "Generation stops on the eos_token_id of every model's generation_config.json, the\n" +
+        "tokenizer's eos, the chat end token (<|im_end|>, <|eot_id|>) for chat prompts and\n" +
+        "--stop-id; run.json lists them (settings.stopIds).\n" +
+        "pass@k is the unbiased estimator 1 - C(n-c,k)/C(n,k), the expected value of the authors'\n" +
+        "pass@k; --maj-rule authors is their math_eval_pred.py vote as its expected value.",
     )
     .action(async (options, command: Command) => {
       const { runCommand } = await import("./run_action.ts");

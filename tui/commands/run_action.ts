@@ -9,6 +9,7 @@ import type { RastEngine } from "../../engine/events.ts";
 import { formatMetrics, Grader } from "../../engine/eval/mod.ts";
 import { planRun, type RunPlan } from "../../engine/runs/plan.ts";
 import { type RunSession, type RunSummary, startRun } from "../../engine/runs/session.ts";
+import { describeStopIds } from "../../engine/runs/stop_ids.ts";
 import { parseRunOptions, type RawRunOptions, type RunCommandConfig } from "./run_options.ts";
 
 /** The engine factory's signature (engine/mod.ts's openEngine). */
@@ -21,6 +22,9 @@ export type OpenEngine = (opts: {
   device?: string;
   maxConcurrent?: number;
   kvMemoryBytes?: number;
+  gpuMemoryUtilization?: number;
+  blockSize?: number;
+  deterministic?: boolean;
   onNotice?: (message: string) => void;
 }) => Promise<RastEngine>;
 
@@ -39,6 +43,7 @@ export async function runCommand(
 ): Promise<void> {
   const config = parseRunOptions(raw, flags);
   const plan = await planRun(config);
+  console.error(`rast: stopping on token ids ${describeStopIds(plan.stopIds)}`);
   // The grader cuts outputs at the run's stop strings, as generation did.
   const grader = new Grader({ stopStrings: plan.record.settings.stopStrings });
   try {
@@ -46,7 +51,7 @@ export async function runCommand(
     const outcome: Outcome = pending === 0
       ? { summary: await (await startRun(plan, grader)).finish() }
       : await generate(plan, config, grader);
-    report(outcome, config.json);
+    report(outcome, config);
   } finally {
     grader.close();
   }
@@ -54,6 +59,15 @@ export async function runCommand(
 
 async function generate(plan: RunPlan, config: RunCommandConfig, grader: Grader): Promise<Outcome> {
   const openEngine = await loadOpenEngine();
+  const interactive = !config.batch && Deno.stdout.isTerminal() && Deno.stdin.isTerminal();
+  // Once the TUI owns the terminal, the engine's notices (the KV pool, the closing figures)
+  // wait until it has closed.
+  const held: string[] = [];
+  let drawing = false;
+  const notice = (message: string) => {
+    if (drawing) held.push(message);
+    else console.error(`rast: ${message}`);
+  };
   const engine = await openEngine({
     baseModel: plan.baseModel.path,
     pairs: plan.pairs.map((p) => ({
@@ -67,15 +81,20 @@ async function generate(plan: RunPlan, config: RunCommandConfig, grader: Grader)
     device: config.device,
     maxConcurrent: config.maxConcurrent,
     kvMemoryBytes: config.kvMemoryBytes,
-    onNotice: (message) => console.error(`rast: ${message}`),
+    gpuMemoryUtilization: config.gpuMemoryUtilization,
+    blockSize: config.blockSize,
+    deterministic: config.deterministic,
+    onNotice: notice,
   });
   try {
     const session = await startRun(plan, grader);
     const encode = promptEncoder(plan, engine);
-    const interactive = !config.batch && Deno.stdout.isTerminal() && Deno.stdin.isTerminal();
+    drawing = interactive;
     return await show(session, engine, { interactive, json: config.json, encode });
   } finally {
     engine.close();
+    drawing = false;
+    for (const message of held) notice(message);
   }
 }
 
@@ -127,11 +146,13 @@ async function show(
  * one `{"kind":"metrics"}` line), or how far an unfinished run got. Sets the exit code: 0 when
  * complete or quit with `q`, 130 after Ctrl-C / SIGTERM, 1 after errors.
  */
-function report(outcome: Outcome, json: boolean): void {
+function report(outcome: Outcome, config: RunCommandConfig): void {
   const { summary, stoppedBy } = outcome;
+  const { json } = config;
   for (const error of summary.errors.slice(0, 5)) console.error(`rast: ${error}`);
   if (summary.complete && summary.metrics) {
-    const text = `${formatMetrics(summary.metrics)}\nresults in ${summary.dir}`;
+    const table = formatMetrics(summary.metrics, { majRule: config.majRule });
+    const text = `${table}\nresults in ${summary.dir}`;
     if (json) {
       console.error(text);
       console.log(JSON.stringify({ kind: "metrics", dir: summary.dir, metrics: summary.metrics }));

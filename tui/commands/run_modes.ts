@@ -82,6 +82,7 @@ export async function showInteractive(
     totalSamples: session.total,
     doneBefore: session.doneBefore,
     samplesPerRequest: config.numRuns,
+    majRule: config.majRule,
     questions: new Map(dataset.rows.map((r) => [r.index, r.question])),
     title: opts.title,
     grade: async (event) => {

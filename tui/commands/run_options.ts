@@ -4,6 +4,8 @@
  */
 import { UserError } from "../../engine/errors.ts";
 import type { RunConfig } from "../../engine/runs/plan.ts";
+import { LAYOUTS } from "../../engine/runs/layout.ts";
+import { MAJ_RULES } from "../../engine/eval/vote.ts";
 import {
   integer,
   number,
@@ -27,8 +29,14 @@ export interface RawRunOptions extends RawSteering, RawDevice {
   seed: string;
   promptTemplate: string;
   stop?: string[];
+  stopId?: string[];
+  layout?: string;
+  majRule?: string;
   maxConcurrent?: string;
   kvMemory?: string;
+  gpuMemoryUtilization?: string;
+  blockSize?: string;
+  deterministic?: boolean;
   limit?: string;
   start?: string;
   end?: string;
@@ -46,6 +54,12 @@ export interface RunCommandConfig extends RunConfig {
   smallModels: "whole" | "sharded";
   /** Bytes the KV caches may take (--kv-memory GiB). */
   kvMemoryBytes?: number;
+  /** Share of a GPU's memory rast may use in all (--gpu-memory-utilization). */
+  gpuMemoryUtilization?: number;
+  /** Positions per KV block (--block-size). */
+  blockSize?: number;
+  /** Batch-invariant arithmetic (--deterministic). */
+  deterministic: boolean;
 }
 
 /** Parses and checks every option; `alphaGiven` says whether --alpha was typed (not defaulted). */
@@ -73,6 +87,9 @@ export function parseRunOptions(
     seed: integer("--seed", raw.seed, 0, 2 ** 32 - 1),
     promptTemplate: raw.promptTemplate,
     stopStrings: raw.stop,
+    stopIds: (raw.stopId ?? []).map((id) => integer("--stop-id", id, 0, 2 ** 31 - 1)),
+    layout: choice("--layout", raw.layout, LAYOUTS),
+    majRule: choice("--maj-rule", raw.majRule, MAJ_RULES),
     tensorParallelSize: integer("--tensor-parallel-size", raw.tensorParallelSize, 1),
     dtype,
     device: raw.device,
@@ -88,6 +105,11 @@ export function parseRunOptions(
     kvMemoryBytes: raw.kvMemory === undefined
       ? undefined
       : Math.floor(number("--kv-memory", raw.kvMemory, { above: 0 }) * 2 ** 30),
+    gpuMemoryUtilization: raw.gpuMemoryUtilization === undefined
+      ? undefined
+      : number("--gpu-memory-utilization", raw.gpuMemoryUtilization, { above: 0, max: 1 }),
+    blockSize: optionalInteger("--block-size", raw.blockSize, 1),
+    deterministic: Boolean(raw.deterministic),
   };
   if (config.start !== undefined && config.end !== undefined && config.end <= config.start) {
     throw new UserError(
@@ -95,6 +117,17 @@ export function parseRunOptions(
     );
   }
   return config;
+}
+
+function choice<T extends string>(
+  flag: string,
+  value: string | undefined,
+  allowed: readonly T[],
+): T | undefined {
+  if (value === undefined || (allowed as readonly string[]).includes(value)) {
+    return value as T | undefined;
+  }
+  throw new UserError(`${flag} "${value}" is not valid; pass ${allowed.join(" or ")}`);
 }
 
 function required(value: string | undefined, flag: string, what: string): string {

@@ -1,7 +1,7 @@
 /** The whole live screen drawn from one TuiState: pure, so tests can render any state directly. */
 import { useMemo } from "react";
 import { Box } from "ink";
-import { summarizeAccuracy } from "../accuracy.ts";
+import { type MajRule, summarizeAccuracy } from "../accuracy.ts";
 import { planLayout } from "../layout.ts";
 import { selectedSample, throughput, type TuiState } from "../state.ts";
 import { AccuracyPanel } from "./accuracy_panel.tsx";
@@ -28,6 +28,8 @@ export interface RastViewProps {
   title?: string;
   samplesPerRequest?: number;
   ks?: readonly number[];
+  /** Which maj@k the accuracy panel shows (default equivalence, as metrics.json's majAtK). */
+  majRule?: MajRule;
 }
 
 function questionText(source: QuestionSource | undefined, request: number): string | undefined {
@@ -46,9 +48,10 @@ export function RastView(props: RastViewProps) {
     panels: state.panels,
     errors: state.errors.length,
   });
-  const summary = useMemo(() => summarizeAccuracy(state.verdicts, props.ks), [
+  const summary = useMemo(() => summarizeAccuracy(state.verdicts, props.ks, props.majRule), [
     state.verdicts,
     props.ks,
+    props.majRule,
   ]);
   const sample = selectedSample(state);
   const liveKeys = [...state.samples.keys()];

@@ -1,6 +1,7 @@
 /** The bottom line: throughput, samples done / total, ETA, KV-cache memory, and the error lines. */
 import type { Throughput } from "../state.ts";
-import { bytes, duration, rate } from "../format.ts";
+import type { KvMemory } from "../../engine/events.ts";
+import { duration, rate } from "../format.ts";
 import stringWidth from "string-width";
 import { truncate } from "../text_layout.ts";
 import { Lines, usePalette } from "./lines.tsx";
@@ -8,7 +9,7 @@ import { Lines, usePalette } from "./lines.tsx";
 /** Props of StatusLine. */
 export interface StatusLineProps {
   throughput: Throughput;
-  memory?: { kvUsedBytes: number; kvTotalBytes: number };
+  memory?: KvMemory;
   active: number;
   waiting: number;
   paused: boolean;
@@ -34,7 +35,7 @@ export function StatusLine(props: StatusLineProps) {
   ].join(" · ");
   const optional = [`${props.active} active ${props.waiting} waiting`];
   if (props.memory) {
-    optional.unshift(`KV ${bytes(props.memory.kvUsedBytes)}/${bytes(props.memory.kvTotalBytes)}`);
+    optional.unshift(`KV ${props.memory.blocksUsed}/${props.memory.blocksTotal} blocks`);
   }
   const room = props.width - state.length - 3;
   for (const part of optional) {
