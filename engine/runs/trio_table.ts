@@ -62,7 +62,7 @@ export interface TrioTable {
   rast: Record<string, TableRow>;
   /** (RAST at alpha 1 − base) / (positive − negative); null when RL gained nothing. */
   rr: number | null;
-  /** Share of RAST (alpha 1) steps on the base's argmax; null when the engine did not say. */
+  /** Share of RAST (alpha 1) steps on the base's argmax; null when no step was counted here. */
   pathCoverage: number | null;
   dirs: Record<string, string>;
 }
@@ -130,7 +130,7 @@ export function formatTrioTable(table: TrioTable): string {
     ? "n/a (the positive is not better than the negative)"
     : table.rr.toFixed(2);
   const coverage = table.pathCoverage === null
-    ? "n/a (this engine does not report the base's argmax)"
+    ? "n/a (the α=1.0 run was not generated in one go by this command)"
     : pct(table.pathCoverage);
   return [
     `${table.dataset}: ${table.questions} questions × ${table.samples} samples, temperature 1`,
