@@ -104,7 +104,7 @@ def main() -> None:
 
     rl_problems = [{"prompt": task.prompt_of(p["question"]), "answer": p["answer"]} for p in pool]
     reinforce(small, rl_problems, lambda t: tok.encode(t).ids, tok.decode, eos, steps=40,
-              questions=32, group=8, lr=2e-4, seed=args.seed + 40, max_new=MAX_NEW)
+              questions=32, group=8, lr=3e-4, kl=0.1, seed=args.seed + 40, max_new=MAX_NEW)
     save(small, tok, models / "positive")
     quick_eval(small, tok, eos, test[:100], "positive", args.seed + 30)
 
