@@ -27,6 +27,8 @@ export interface DatasetSpec {
   goldRule: GoldRule;
   /** Public copy on the Hugging Face hub, when there is one. */
   hub?: { repo: string; config: string; split: string };
+  /** The test.jsonl shipped in this repository, used when no data dir is given. */
+  shipped?: string;
 }
 
 const QUESTION_FIELDS = ["question", "problem", "Question", "input"];
@@ -97,6 +99,14 @@ export const DATASETS: Record<string, DatasetSpec> = {
       return pyStrip(pyStr(answers[0]), "$");
     },
     goldRule: "plain",
+  },
+  miniarith: {
+    name: "miniarith",
+    description: "miniarith (300 synthetic count word problems; the trained demo trio's task)",
+    questionFields: QUESTION_FIELDS,
+    gold: (row) => pyStr(field(row, "answer")),
+    goldRule: "plain",
+    shipped: fileURLToPath(new URL("./miniarith/test.jsonl", import.meta.url)),
   },
   gsm8k: {
     name: "gsm8k",

@@ -56,7 +56,7 @@ Deno.test({
     const exitFile = join(TMP, "exit-code");
     // CI=true as job runners export it: Ink would draw nothing live, rast must still.
     const command =
-      `cd ${quote(REPO_ROOT)} && CI=true RAST_CACHE_DIR=${quote(CACHE)} ./rast demo ` +
+      `cd ${quote(REPO_ROOT)} && CI=true RAST_CACHE_DIR=${quote(CACHE)} ./rast demo --random ` +
       `--duration 300 --output-dir ${quote(out)} 2>${quote(join(TMP, "stderr"))}; ` +
       `echo EXIT=$? > ${quote(exitFile)}`;
     let screen = "";
@@ -119,7 +119,8 @@ Deno.test("demo --batch stops at --duration with exit 0 and reports where its re
   await ensureDemoTrio(join(CACHE, "demo"));
   const out = join(TMP, "batch-out");
   const result = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", "-A", join(REPO_ROOT, "main.ts"), "demo", "--batch", "--duration", "4"]
+    args: ["run", "--quiet", "-A", join(REPO_ROOT, "main.ts"), "demo", "--random", "--batch"]
+      .concat(["--duration", "4"])
       .concat(["--num-runs", "1", "--output-dir", out]),
     env: { RAST_CACHE_DIR: CACHE, NO_COLOR: "1" },
     stdin: "null",
@@ -128,8 +129,8 @@ Deno.test("demo --batch stops at --duration with exit 0 and reports where its re
   }).output();
   const stderr = new TextDecoder().decode(result.stderr);
   assert.equal(result.code, 0, stderr);
-  assert.match(stderr, /the demo models have RANDOM weights/);
-  assert.ok(!/building the demo models/.test(stderr), "the pre-built trio is reused");
+  assert.match(stderr, /the --random models have RANDOM weights/);
+  assert.ok(!/building the random models/.test(stderr), "the pre-built trio is reused");
   assert.match(stderr, /rast demo: stopped with \d+\/12 samples done; results in .*batch-out/);
   assert.ok(existsSync(join(out, RUN_DIR, "run.json")));
 });

@@ -52,6 +52,8 @@ async function exists(path: string): Promise<boolean> {
  * then the cache, downloading into the cache as the last resort.
  */
 async function locate(spec: DatasetSpec, opts: LoadDatasetOptions): Promise<string> {
+  // A set shipped in the repository is read from there unless a data dir is passed explicitly.
+  if (spec.shipped && opts.dataDir === undefined) return spec.shipped;
   const explicit = opts.dataDir ?? Deno.env.get("RAST_DATA_DIR");
   if (explicit) {
     for (

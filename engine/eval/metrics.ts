@@ -175,3 +175,18 @@ function breakdowns(
   }
   return out;
 }
+
+/**
+ * A normal 95% interval for mean accuracy with the questions as units (the samples of one
+ * question are not independent): mean ± 1.96 · s / √Q, s the sample standard deviation (Q − 1)
+ * of the per-question accuracies; [mean, mean] for a single question.
+ */
+export function meanAccuracyCi95(perQuestion: readonly QuestionMetrics[]): [number, number] {
+  const accuracies = perQuestion.map((q) => q.correct / q.samples);
+  const q = accuracies.length;
+  const m = mean(accuracies);
+  if (q < 2) return [m, m];
+  const variance = accuracies.reduce((s, a) => s + (a - m) ** 2, 0) / (q - 1);
+  const half = 1.96 * Math.sqrt(variance / q);
+  return [m - half, m + half];
+}

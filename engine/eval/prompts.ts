@@ -1,5 +1,5 @@
 /**
- * Prompt templates: `abel` (the paper's default), `qwen-boxed` (Qwen chat format asking for
+ * Prompt templates: `abel` (the paper's default), `miniarith` (the trained demo trio's), `qwen-boxed` (Qwen chat format asking for
  * \boxed{}), `chat` (the model's own chat_template from tokenizer_config.json, via
  * @huggingface/jinja), or a custom template string / `@file` with `{input}` in it.
  */
@@ -22,6 +22,8 @@ const BOXED_INSTRUCTION = "Please reason step by step, and put your final answer
 /** Named templates, `{input}` standing for the question. */
 export const PROMPT_TEMPLATES: Record<string, string> = {
   abel: "Question:\n{input}\nAnswer:\nLet's think step by step.\n",
+  /** The miniarith trio's own format (scripts/mini_repro/task.py PROMPT). */
+  miniarith: "Question: {input}\nAnswer:",
   "qwen-boxed": "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n" +
     `<|im_start|>user\n{input}\n${BOXED_INSTRUCTION}<|im_end|>\n<|im_start|>assistant\n`,
 };

@@ -16,7 +16,7 @@ export function register(program: Command): void {
         "base, positive, negative and combined distributions with probabilities, the logit " +
         "deltas and the chosen token. Keys: space/enter/s one token, n to the next sentence, " +
         "e to the end, q quit. Without a terminal (or with --batch) it runs to the end and " +
-        "prints one line per step. Without model options it uses the demo's random-weight trio.",
+        "prints one line per step. Without model options it uses the trained miniarith trio (datasets/miniarith).",
     )
     .option("--question <text>", "the question to answer (rendered with --prompt-template)")
     .option("--dataset <name|path>", "take the question from this dataset (with --index)")
@@ -26,7 +26,10 @@ export function register(program: Command): void {
       "folder with <name>/test.jsonl (default: $RAST_DATA_DIR, else datasets/)",
     )
     .option("--tokens <ids>", "the prompt as comma-separated token ids (no template applied)")
-    .option("--base-model <dir|Org/Name>", "the large base model (default: the demo trio)");
+    .option(
+      "--base-model <dir|Org/Name>",
+      "the large base model (default: the trained miniarith trio)",
+    );
   addDeviceOptions(addSteeringOptions(command))
     .option("--temperature <number>", "sampling temperature (0 = greedy)", "1.0")
     .option("--top-p <number>", "nucleus sampling mass, in (0, 1]", "0.95")
@@ -35,8 +38,8 @@ export function register(program: Command): void {
     .option("--max-tokens <n>", "most new tokens", "1024")
     .option(
       "--prompt-template <name|text|file>",
-      "abel, qwen-boxed, chat (the model's own), a string with {input}, or @file",
-      "abel",
+      "abel, miniarith, qwen-boxed, chat (the model's own), a string with {input}, or @file " +
+        "(default: miniarith for the trained trio, else abel)",
     )
     .addOption(repeatable("--stop <text>", "a stop string, replacing the defaults"))
     .option("--show <n>", "tokens in each top list", "5")

@@ -6,7 +6,7 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { ensureDemoTrio } from "../../engine/demo_models.ts";
+import { MINIARITH_MODELS } from "../../datasets/miniarith.ts";
 import { UserError } from "../../engine/errors.ts";
 import { DEFAULT_STOP_STRINGS, loadDataset, renderPrompt } from "../../engine/eval/mod.ts";
 import { resolveModel } from "../../engine/hub.ts";
@@ -22,8 +22,8 @@ interface DebugModels {
   title: string;
 }
 
-const DEMO_NOTE = "rast debug: no models given, so the demo trio is used; its weights are " +
-  "RANDOM (pass --base-model, --positive-model and --negative-model for real ones)";
+const DEMO_NOTE = "rast debug: no models given, so the trained miniarith trio is used " +
+  "(datasets/miniarith; pass --base-model, --positive-model and --negative-model for others)";
 
 /** Runs `rast debug` with commander's options; throws UserError for bad input. */
 export async function debugCommand(
@@ -33,7 +33,7 @@ export async function debugCommand(
   const config = parseDebugOptions(raw, flags);
   checkTracePath(config.trace);
   const question = await questionOf(config);
-  const models = await resolveModels(config);
+  const models = resolveModels(config);
   const prompt = await promptOf(config, { question, baseDir: models.base });
   if (config.baseModel === undefined) console.error(DEMO_NOTE);
 
@@ -123,17 +123,15 @@ function checkTracePath(path: string | undefined): void {
   }
 }
 
-/** The given models as folders, or the demo trio (built on first use) when none are given. */
-async function resolveModels(config: DebugConfig): Promise<DebugModels> {
+/** The given models as folders, or the trained miniarith trio when none are given. */
+function resolveModels(config: DebugConfig): DebugModels {
   const settings = `T ${config.temperature} · top-p ${config.topP} · seed ${config.seed}`;
   if (config.baseModel === undefined) {
-    const trio = await ensureDemoTrio(undefined, {
-      onBuild: (dir) => console.error(`rast debug: building the demo models once into ${dir} ...`),
-    });
+    const { base, positive, negative } = MINIARITH_MODELS;
     return {
-      base: trio.base,
-      pairs: [{ positive: trio.pos, negative: trio.neg, weight: config.alpha }],
-      title: `demo trio (random weights) · α ${config.alpha} · ${settings}`,
+      base,
+      pairs: [{ positive, negative, weight: config.alpha }],
+      title: `miniarith trio · α ${config.alpha} · ${settings}`,
     };
   }
   const base = resolveModel(config.baseModel);

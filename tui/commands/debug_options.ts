@@ -2,6 +2,7 @@
  * Validation of `rast debug` options: every value is parsed and range-checked before any model
  * loads or file is written. Bad input throws one UserError line naming the fix.
  */
+import { MINIARITH_PROMPT } from "../../datasets/miniarith.ts";
 import { UserError } from "../../engine/errors.ts";
 import type { PairOption } from "../../engine/runs/plan.ts";
 import {
@@ -28,7 +29,7 @@ export interface RawDebugOptions extends RawSteering, RawDevice {
   topK: string;
   seed: string;
   maxTokens: string;
-  promptTemplate: string;
+  promptTemplate?: string;
   stop?: string[];
   show: string;
   trace?: string;
@@ -44,7 +45,7 @@ export type DebugPrompt =
 /** Validated options. */
 export interface DebugConfig {
   prompt: DebugPrompt;
-  /** Undefined: the demo trio, steered with `alpha` (pairs is then empty). */
+  /** Undefined: the trained miniarith trio, steered with `alpha` (pairs is then empty). */
   baseModel?: string;
   pairs: PairOption[];
   alpha: number;
@@ -82,7 +83,8 @@ export function parseDebugOptions(
     topK: integer("--top-k", raw.topK, 0),
     seed: integer("--seed", raw.seed, 0, 2 ** 32 - 1),
     maxTokens: integer("--max-tokens", raw.maxTokens, 1),
-    promptTemplate: raw.promptTemplate,
+    promptTemplate: raw.promptTemplate ??
+      (models.baseModel === undefined ? MINIARITH_PROMPT : "abel"),
     stopStrings: raw.stop,
     show: integer("--show", raw.show, 1, 50),
     trace: raw.trace,
@@ -122,7 +124,7 @@ function parseModels(
 ): { baseModel?: string; pairs: PairOption[]; alpha: number } {
   const { baseModel } = raw;
   const alpha = number("--alpha", raw.alpha);
-  // Without --base-model, --alpha alone weighs the demo trio's pair.
+  // Without --base-model, --alpha alone weighs the miniarith trio's pair.
   const pairs = parsePairs(raw, alphaGiven && baseModel !== undefined);
   if (baseModel === undefined && pairs.length > 0) {
     throw new UserError("Steering models need --base-model; pass the base model folder or hub id");

@@ -1,79 +1,159 @@
 /**
  * `rast demo`'s implementation: a thin wrapper over the run machinery (planRun / startRun) that
- * fills in the settings — the demo trio, datasets/demo.jsonl, alpha 1, T 1, top-p 0.95, the abel
- * prompt — and bounds the session in time. Results go to a fresh temp folder, not the repo.
+ * fills in the settings — the trained miniarith trio on its held-out set (or, with --random, the
+ * random trio on datasets/demo.jsonl), alpha 1, temperature 1 — and bounds the session in time.
+ * --table hands over to demo_table.ts. Results go to a fresh temp folder unless --output-dir.
  */
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { ensureDemoTrio } from "../../engine/demo_models.ts";
+import { UserError } from "../../engine/errors.ts";
 import { formatMetrics, Grader } from "../../engine/eval/mod.ts";
 import { planRun, type RunConfig } from "../../engine/runs/plan.ts";
 import { type RunSummary, startRun } from "../../engine/runs/session.ts";
+import {
+  MINIARITH_DATASET,
+  MINIARITH_MAX_TOKENS,
+  MINIARITH_MODELS,
+  MINIARITH_PROMPT,
+  MINIARITH_TABLE,
+} from "../../datasets/miniarith.ts";
 import { integer, number } from "./options.ts";
 import { MAX_NUM_RUNS } from "./run_options.ts";
 import { showHeadless, showInteractive } from "./run_modes.ts";
 
 /** The options as commander hands them over. */
 export interface RawDemoOptions {
+  table?: boolean;
+  json?: boolean;
+  random?: boolean;
   duration: string;
   numRuns: string;
-  maxTokens: string;
+  maxTokens?: string;
   seed: string;
   outputDir?: string;
   batch?: boolean;
 }
 
-/** The question set the project ships for the demo. */
+/** The question set the project ships for the random-weight demo. */
 export const DEMO_DATASET = fileURLToPath(new URL("../../datasets/demo.jsonl", import.meta.url));
 
-const RANDOM_WEIGHTS_NOTE = "rast demo: the demo models have RANDOM weights (built here, nothing " +
-  "downloaded): the answers are word salad and the accuracy means nothing. For real results " +
-  "see `./rast run --help` and the README.";
+const RANDOM_WEIGHTS_NOTE = "rast demo: the --random models have RANDOM weights (built here, " +
+  "nothing downloaded): the answers are word salad and the accuracy means nothing. Without " +
+  "--random the demo runs the trained miniarith trio.";
+
+/** What one demo session decodes. */
+interface DemoSetup {
+  config: Omit<RunConfig, "numRuns" | "seed" | "outputDir" | "command" | "maxTokens">;
+  maxTokens: number;
+  title: string;
+}
 
 /** Runs the demo; exits 0 when it ends by time, by `q`, or with every sample done. */
 export async function demoCommand(
   raw: RawDemoOptions,
   opts: { command?: string[] },
 ): Promise<void> {
-  const seconds = number("--duration", raw.duration, { above: 0 });
   const numRuns = integer("--num-runs", raw.numRuns, 1, MAX_NUM_RUNS);
-  const maxTokens = integer("--max-tokens", raw.maxTokens, 1);
   const seed = integer("--seed", raw.seed, 0, 2 ** 32 - 1);
-
-  const trio = await ensureDemoTrio(undefined, {
-    onBuild: (dir) => console.error(`rast demo: building the demo models once into ${dir} ...`),
-  });
-  console.error(RANDOM_WEIGHTS_NOTE);
-  const pairs = [{ positive: trio.pos, negative: trio.neg, weight: 1 }];
+  const maxTokens = raw.maxTokens === undefined
+    ? undefined
+    : integer("--max-tokens", raw.maxTokens, 1);
+  if (raw.json && !raw.table) throw new UserError("--json needs --table; add --table");
+  if (raw.table && raw.random) {
+    throw new UserError("--table measures the trained trio; drop --random");
+  }
+  const outputDir = raw.outputDir ?? await Deno.makeTempDir({ prefix: "rast-demo-" });
+  if (raw.table) {
+    const { tableCommand } = await import("./demo_table.ts");
+    await tableCommand({
+      trio: MINIARITH_MODELS,
+      numRuns,
+      seed,
+      maxTokens,
+      outputDir,
+      json: Boolean(raw.json),
+      command: opts.command,
+    });
+    return;
+  }
+  const seconds = number("--duration", raw.duration, { above: 0 });
+  const setup = raw.random ? await randomSetup() : trainedSetup();
   const config: RunConfig = {
-    dataset: DEMO_DATASET,
-    baseModel: trio.base,
-    pairs,
-    temperature: 1,
-    topP: 0.95,
-    maxTokens,
+    ...setup.config,
+    maxTokens: maxTokens ?? setup.maxTokens,
     numRuns,
     seed,
-    promptTemplate: "abel",
-    tensorParallelSize: 1,
-    outputDir: raw.outputDir ?? await Deno.makeTempDir({ prefix: "rast-demo-" }),
+    outputDir,
     command: opts.command,
   };
+  await runDemo(config, { seconds, batch: Boolean(raw.batch), title: setup.title });
+}
+
+function trainedSetup(): DemoSetup {
+  const { base, positive, negative } = MINIARITH_MODELS;
+  return {
+    config: {
+      dataset: MINIARITH_DATASET,
+      baseModel: base,
+      pairs: [{ positive, negative, weight: 1 }],
+      temperature: 1,
+      topP: 1,
+      promptTemplate: MINIARITH_PROMPT,
+      tensorParallelSize: 1,
+    },
+    maxTokens: MINIARITH_MAX_TOKENS,
+    title: `miniarith · RAST α 1${baseAccuracyNote()}`,
+  };
+}
+
+/** " · base alone 55.3% (table)" from the shipped table: the reference for RAST's accuracy. */
+function baseAccuracyNote(): string {
+  if (!existsSync(MINIARITH_TABLE)) return "";
+  const table = JSON.parse(Deno.readTextFileSync(MINIARITH_TABLE));
+  return ` · base alone ${(100 * table.base.accuracy).toFixed(1)}% (table)`;
+}
+
+async function randomSetup(): Promise<DemoSetup> {
+  const trio = await ensureDemoTrio(undefined, {
+    onBuild: (dir) => console.error(`rast demo: building the random models once into ${dir} ...`),
+  });
+  console.error(RANDOM_WEIGHTS_NOTE);
+  return {
+    config: {
+      dataset: DEMO_DATASET,
+      baseModel: trio.base,
+      pairs: [{ positive: trio.pos, negative: trio.neg, weight: 1 }],
+      temperature: 1,
+      topP: 0.95,
+      promptTemplate: "abel",
+      tensorParallelSize: 1,
+    },
+    maxTokens: 160,
+    title: "demo (random weights)",
+  };
+}
+
+async function runDemo(
+  config: RunConfig,
+  opts: { seconds: number; batch: boolean; title: string },
+): Promise<void> {
   const plan = await planRun(config);
   const grader = new Grader({ stopStrings: plan.record.settings.stopStrings });
   try {
     const { openEngine } = await import("../../engine/mod.ts");
     const engine = await openEngine({
-      baseModel: trio.base,
-      pairs,
+      baseModel: config.baseModel,
+      pairs: config.pairs,
       onNotice: (message) => console.error(`rast: ${message}`),
     });
     let summary: RunSummary;
     try {
       const session = await startRun(plan, grader);
-      const interactive = !raw.batch && Deno.stdout.isTerminal() && Deno.stdin.isTerminal();
-      const deadlineMs = seconds * 1000;
+      const interactive = !opts.batch && Deno.stdout.isTerminal() && Deno.stdin.isTerminal();
+      const deadlineMs = opts.seconds * 1000;
       const { failure } = interactive
-        ? await showInteractive(session, engine, { deadlineMs, title: "demo (random weights)" })
+        ? await showInteractive(session, engine, { deadlineMs, title: opts.title })
         : await showHeadless(session, engine, { deadlineMs });
       summary = await session.finish();
       if (failure) summary.errors.push(failure);

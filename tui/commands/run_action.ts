@@ -137,7 +137,7 @@ function promptEncoder(plan: RunPlan, engine: RastEngine): Encode {
  * openEngine (the CLI tests point it at a deterministic fake to test kill -9 and resume without
  * libtorch).
  */
-async function loadOpenEngine(): Promise<OpenEngine> {
+export async function loadOpenEngine(): Promise<OpenEngine> {
   const override = Deno.env.get("RAST_ENGINE_MODULE");
   if (!override) return (await import("../../engine/mod.ts")).openEngine;
   const module = await import(new URL(override, `file://${Deno.cwd()}/`).href);
