@@ -180,7 +180,9 @@ Deno.test("SIGTERM ends a run of 10000 samples per question within a second, exi
   });
   await holdsLock(runDirOf(out), child);
   // Decoding by now: the first sample is journalled.
-  while (!Deno.readTextFileSync(join(runDirOf(out), "journal.jsonl")).includes("\n")) {
+  const journal = join(runDirOf(out), "journal.jsonl");
+  // The lock is taken before the journal exists: wait for the file, then for its first line.
+  while (!existsSync(journal) || !Deno.readTextFileSync(journal).includes("\n")) {
     await new Promise((r) => setTimeout(r, 50));
   }
   const sent = performance.now();
