@@ -46,6 +46,20 @@ Deno.test("grade reads stdin and writes verdicts in input order", async () => {
   assert.deepEqual(out.trim().split("\n").map((l) => JSON.parse(l)), EXPECTED);
 });
 
+Deno.test("grade answers a blank line with an error record, so output line i is input line i", async () => {
+  const lines = INPUT.trimEnd().split("\n");
+  const withBlanks = [lines[0], "", lines[1], "   ", lines[3]].join("\n") + "\n";
+  const { code, out, err } = await rast(["grade", "--in", "-"], withBlanks);
+  assert.equal(code, 0, err);
+  const got = out.trimEnd().split("\n").map((l) => JSON.parse(l));
+  assert.equal(got.length, 5, "one output line per input line");
+  assert.deepEqual([got[0], got[2], got[4]], [EXPECTED[0], EXPECTED[1], EXPECTED[3]]);
+  for (const [i, blank] of [[1, got[1]], [3, got[3]]] as const) {
+    assert.equal(blank.correct, false);
+    assert.match(blank.error, new RegExp(`<stdin>:${i + 1} is blank`));
+  }
+});
+
 Deno.test("grade reads and writes files; --dataset sets the rules of lines without one", async () => {
   const dir = await Deno.makeTempDir();
   const input = join(dir, "in.jsonl");
