@@ -131,7 +131,7 @@ export class RastDecoder implements RastEngine {
     this.limits.onNotice?.(poolNotice(size, maxLen, this.limits.maxConcurrent));
     const pool = new BlockPool(size.blocks, size.blockSize);
     const scheduler = new Scheduler(pool, this.limits.maxConcurrent);
-    scheduler.enqueue(requests);
+    scheduler.enqueue(requests, this.#seedOf);
     const statsK = Math.min(options.statsTopK ?? 8, this.group.sharedVocab);
     const sampling = {
       temperature: options.temperature,
@@ -173,7 +173,8 @@ export class RastDecoder implements RastEngine {
         // Prefill preempted sequences and new prompts (all but the last token) in one batch.
         const plan = scheduler.planPrefill();
         if (plan.items.length > 0) await this.#prefill(plan.items);
-        const started = scheduler.startSamples(this.#seedOf);
+        const restored = plan.resumed.filter((seq) => seq.restored);
+        const started = [...restored, ...scheduler.startSamples(this.#seedOf)];
         for (const sequence of started) {
           if (this.tokenizer) {
             const context = sequence.promptIds;
@@ -185,6 +186,16 @@ export class RastDecoder implements RastEngine {
             sample: sequence.sample,
             promptTokens: sequence.promptLength,
           };
+        }
+        for (const seq of restored) {
+          seq.restored = false;
+          const stream = streams.get(seq);
+          seq.text = seq.generated.map((id, i) => stream?.push(id) ?? `${i > 0 ? " " : ""}${id}`)
+            .join("");
+          // A checkpoint taken just before its sample finished has nothing left to decode.
+          const last = seq.generated[seq.generated.length - 1];
+          if (stopIds.has(last)) yield finished(seq, "stop");
+          else if (seq.generated.length >= options.maxNewTokens) yield finished(seq, "length");
         }
         const { batch, copies } = scheduler.prepareStep();
         if (copies.length > 0) {

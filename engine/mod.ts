@@ -111,10 +111,14 @@ export async function openEngine(options: EngineOptions): Promise<OpenedEngine> 
     }
     const tokenizer = await Tokenizer.fromModelDir(base.info.dir);
     const reports: VocabReport[] = [];
+    const unchecked: string[] = [];
     if (tokenizer) {
       for (const m of loaded.slice(1)) { // the small models, each once
         const small = await Tokenizer.fromModelDir(m.info.dir);
-        if (!small) continue; // no tokenizer of its own: it uses the base's ids
+        if (!small) { // nothing to compare: its ids are taken to be the base's
+          unchecked.push(m.info.dir);
+          continue;
+        }
         reports.push(checkVocabCompatible(tokenizer, small, {
           baseVocab: base.vocab,
           smallVocab: m.vocab,
@@ -124,7 +128,9 @@ export async function openEngine(options: EngineOptions): Promise<OpenedEngine> 
       }
     }
     const group = new RastGroup(base, pairs);
-    if (pairs.length > 0) options.onNotice?.(vocabNotice(group, tokenizer, reports));
+    if (pairs.length > 0) {
+      options.onNotice?.(vocabNotice(group, tokenizer !== null, reports, unchecked));
+    }
     const device = base.info.device;
     const decoder = new RastDecoder(group, tokenizer, {
       maxConcurrent: options.maxConcurrent ?? DEFAULT_MAX_CONCURRENT,
@@ -157,18 +163,35 @@ export async function openEngine(options: EngineOptions): Promise<OpenedEngine> 
   }
 }
 
-/** One line on the vocabularies: sizes, the padded tail, and what the tokenizer check covered. */
-function vocabNotice(group: RastGroup, tokenizer: Tokenizer | null, reports: VocabReport[]) {
+/**
+ * One line on the vocabularies: sizes, the padded tail, and what the tokenizer check covered;
+ * a small model without tokenizer.json is named as unchecked, never counted as agreeing.
+ */
+export function vocabNotice(
+  group: { sharedVocab: number; baseVocab: number },
+  hasTokenizer: boolean,
+  reports: VocabReport[],
+  unchecked: string[] = [],
+): string {
   const { sharedVocab: shared, baseVocab: base } = group;
   const tail = base > shared
     ? `ids ${shared}..${base - 1} (${base - shared}) are padding, never sampled`
     : "no padded tail";
-  const checked = !tokenizer
-    ? "no tokenizer.json: prompts are token ids"
-    : reports.length === 0
-    ? "the small models use the base tokenizer"
-    : `small-model tokenizers agree with the base on ${
-      Math.min(...reports.map((r) => r.checkedIds))
-    } ids`;
-  return `vocab: base ${base} logits, shared ${shared}; ${tail}; ${checked}`;
+  const parts: string[] = [];
+  if (!hasTokenizer) parts.push("no tokenizer.json: prompts are token ids");
+  else {
+    if (reports.length > 0) {
+      parts.push(
+        `small-model tokenizers agree with the base on ${
+          Math.min(...reports.map((r) => r.checkedIds))
+        } ids`,
+      );
+    }
+    if (unchecked.length > 0) {
+      const names = unchecked.map((d) => `"${d}"`).join(", ");
+      parts.push(`not checked: ${names} has no tokenizer.json (its ids are taken as the base's)`);
+    }
+    if (parts.length === 0) parts.push("the small models use the base tokenizer");
+  }
+  return `vocab: base ${base} logits, shared ${shared}; ${tail}; ${parts.join("; ")}`;
 }

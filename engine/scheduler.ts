@@ -38,6 +38,8 @@ export interface Sequence {
   blocks: BlockId[];
   /** Admission order (later admitted, earlier preempted). */
   admitted: number;
+  /** It continues a checkpoint (GenerateRequest.resume) and has not been announced yet. */
+  restored?: boolean;
 }
 
 /** One sequence of a prefill batch: the tokens to write from position 0. */
@@ -65,13 +67,45 @@ export class Scheduler {
 
   constructor(readonly pool: BlockPool, readonly maxConcurrent: number) {}
 
-  /** Queues every request's samples (all of them, or the given sampleIndices). */
-  enqueue(requests: GenerateRequest[]): void {
+  /**
+   * Queues every request's samples (all of them, or the given sampleIndices). A sample with
+   * tokens in `request.resume` comes back the way a preempted one does: prompt and tokens so
+   * far are prefilled again and decoding goes on from the next position.
+   */
+  enqueue(
+    requests: GenerateRequest[],
+    seedOf: (request: GenerateRequest, sample: number) => bigint = () => 0n,
+  ): void {
     for (const request of requests) {
-      const pending = request.sampleIndices ??
-        Array.from({ length: request.samples }, (_, i) => i);
-      if (pending.length > 0) this.waiting.push({ request, pending: [...pending], prefix: null });
+      const all = request.sampleIndices ?? Array.from({ length: request.samples }, (_, i) => i);
+      const pending: number[] = [];
+      for (const sample of all) {
+        const tokens = request.resume?.get(sample);
+        if (tokens && tokens.length > 0) {
+          this.preempted.push(this.#restored(request, sample, seedOf(request, sample), tokens));
+        } else pending.push(sample);
+      }
+      if (pending.length > 0) this.waiting.push({ request, pending, prefix: null });
     }
+  }
+
+  /** A sample continuing from `tokens` already generated, waiting as if preempted. */
+  #restored(request: GenerateRequest, sample: number, seed: bigint, tokens: number[]): Sequence {
+    const ids = request.promptIds;
+    return {
+      request: request.request,
+      sample,
+      seed,
+      promptIds: ids,
+      nextToken: tokens[tokens.length - 1],
+      position: ids.length - 1 + tokens.length,
+      promptLength: ids.length,
+      generated: [...tokens],
+      text: "",
+      blocks: [],
+      admitted: -1,
+      restored: true,
+    };
   }
 
   /** Samples not finished: decoding, preempted, and waiting. */

@@ -75,6 +75,27 @@ Deno.test("an unknown architecture is refused by name", async () => {
   await assertLoadFails(dir, /Architecture "GPT2LMHeadModel".*not supported/);
 });
 
+Deno.test("an unsupported architecture class is refused even with a supported model_type", async () => {
+  const dir = await copyModel("pos");
+  const config = JSON.parse(await Deno.readTextFile(join(dir, "config.json")));
+  config.architectures = ["MistralForCausalLM"];
+  config.model_type = "qwen2";
+  await Deno.writeTextFile(join(dir, "config.json"), JSON.stringify(config));
+  await assertLoadFails(dir, /Architecture "MistralForCausalLM".*not supported/);
+});
+
+Deno.test("an architecture and a model_type that disagree are refused, naming both", async () => {
+  const dir = await copyModel("pos");
+  const config = JSON.parse(await Deno.readTextFile(join(dir, "config.json")));
+  config.architectures = ["Qwen2ForCausalLM"];
+  config.model_type = "llama";
+  await Deno.writeTextFile(join(dir, "config.json"), JSON.stringify(config));
+  await assertLoadFails(
+    dir,
+    /architecture Qwen2ForCausalLM but model_type "llama"; make them agree/,
+  );
+});
+
 Deno.test("a config.json that is not JSON is reported", async () => {
   const dir = await copyModel("pos");
   await Deno.writeTextFile(join(dir, "config.json"), "{ this is not json");

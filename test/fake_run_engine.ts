@@ -89,13 +89,17 @@ export class FakeRunEngine implements RastEngine {
       if (!queue.length) return undefined;
       const { r, pending } = queue[0];
       const sample = pending[queue[0].taken++];
+      const own = [...new TextEncoder().encode(fakeAnswerText(r.seed, sample, r.promptIds))]
+        .slice(0, options.maxNewTokens);
+      // A resumed sample goes on after its checkpointed tokens, which stay as given: a wrong
+      // checkpoint shows in the output.
+      const restored = r.resume?.get(sample) ?? [];
       return {
         request: r.request,
         sample,
         promptTokens: r.promptIds.length,
-        ids: [...new TextEncoder().encode(fakeAnswerText(r.seed, sample, r.promptIds))]
-          .slice(0, options.maxNewTokens),
-        at: 0,
+        ids: [...restored, ...own.slice(restored.length)],
+        at: restored.length,
       };
     };
     const waiting = () => queue.reduce((n, q) => n + q.pending.length - q.taken, 0);

@@ -1,7 +1,8 @@
 // The RAST decoder's event stream: prefix sharing, seeded determinism, sampling distribution.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type OpenedEngine, openEngine } from "../engine/mod.ts";
+import { type OpenedEngine, openEngine, vocabNotice } from "../engine/mod.ts";
+import type { VocabReport } from "../engine/tokenizer.ts";
 import type { EngineEvent, GenerateOptions, GenerateRequest } from "../engine/events.ts";
 import { readSafetensors, toFloat32 } from "../engine/safetensors.ts";
 import { FIXTURES_DIR } from "./paths.ts";
@@ -219,4 +220,16 @@ Deno.test("opening a trio reports the vocab sizes and the padded tail", async ()
     "vocab: base 1280 logits, shared 1152; ids 1152..1279 (128) are padding, never sampled; " +
     "no tokenizer.json: prompts are token ids",
   ]);
+});
+
+Deno.test("a small model without tokenizer.json is named as unchecked, not counted as agreeing", () => {
+  const group = { sharedVocab: 1152, baseVocab: 1152 };
+  const agreed = { checkedIds: 1152 } as VocabReport;
+  assert.equal(
+    vocabNotice(group, true, [agreed], ["/m/neg"]),
+    "vocab: base 1152 logits, shared 1152; no padded tail; small-model tokenizers agree with " +
+      'the base on 1152 ids; not checked: "/m/neg" has no tokenizer.json (its ids are taken as ' +
+      "the base's)",
+  );
+  assert.doesNotMatch(vocabNotice(group, true, [], ["/m/pos", "/m/neg"]), /agree/);
 });

@@ -89,6 +89,33 @@ Deno.test("a pool too small for all samples preempts and resumes them, token for
   }
 });
 
+Deno.test("samples resumed from a checkpoint of their first k tokens finish as uninterrupted ones do", async () => {
+  const request = { request: 0, promptIds: [5, 17, 300, 42, 999, 7, 1100], samples: 5, seed: 3 };
+  const options = { temperature: 1, topP: 0.95, maxNewTokens: 40 };
+  const engine = await trio({ deterministic: true, blockSize: 4 });
+  try {
+    const reference = await run(engine, [request], options);
+    // Cut points: one token, inside a block, on a block boundary, and the whole sample.
+    const cuts = [1, 6, 8, 23, reference.get("0/4")!.length];
+    const resume = new Map(cuts.map((k, s) => [s, reference.get(`0/${s}`)!.slice(0, k)]));
+    const started: number[] = [];
+    const got = new Map<string, number[]>();
+    const decodedBefore = engine.decoder.counters.decodeTokens;
+    for await (const e of engine.generate([{ ...request, resume }], options)) {
+      assert.notEqual(e.kind, "error", JSON.stringify(e));
+      if (e.kind === "started") started.push(e.sample);
+      if (e.kind === "finished") got.set(`${e.request}/${e.sample}`, e.tokens);
+    }
+    assert.deepEqual(started.sort(), [0, 1, 2, 3, 4], "every resumed sample is announced");
+    assert.deepEqual(got, reference);
+    // Only the tokens after each cut were decoded.
+    const left = cuts.reduce((n, k, s) => n + reference.get(`0/${s}`)!.length - k, 0);
+    assert.equal(engine.decoder.counters.decodeTokens - decodedBefore, left);
+  } finally {
+    engine.close();
+  }
+});
+
 Deno.test("with the memory of 4 fixed 16k slots, short answers run at least 10x as many sequences at once", async () => {
   const prompt = [5, 17, 300, 42, 999, 7, 1100];
   const maxNewTokens = 16384;

@@ -96,19 +96,26 @@ export async function runEval(flags: EvalFlags): Promise<void> {
   console.log(flags.json ? JSON.stringify(metrics, null, 2) : formatMetrics(metrics, { majRule }));
 }
 
-interface GradeInput {
-  kind: "output" | "pred";
-  text: string;
-  gold: string;
-  dataset: string;
-}
+/** One `grade` input line: an answer to grade, or a blank line (graded as an error). */
+type GradeInput =
+  | { kind: "output" | "pred"; text: string; gold: string; dataset: string }
+  | { kind: "blank"; where: string };
 
-/** Parse `grade` input lines; each needs "gold" and one of "output" / "pred". */
+/**
+ * Parse `grade` input lines; each needs "gold" and one of "output" / "pred". A blank line is
+ * kept (its output line is an error record), so output line i answers input line i.
+ */
 export function parseGradeLines(text: string, source: string, dataset = ""): GradeInput[] {
   const inputs: GradeInput[] = [];
-  text.split("\n").forEach((line, i) => {
-    if (line.trim() === "") return;
+  const lines = text.split("\n");
+  // The newline that ends the last line starts no line of its own.
+  if (lines.at(-1) === "") lines.pop();
+  lines.forEach((line, i) => {
     const where = `${source}:${i + 1}`;
+    if (line.trim() === "") {
+      inputs.push({ kind: "blank", where });
+      return;
+    }
     let row: Record<string, unknown>;
     try {
       row = JSON.parse(line);
@@ -137,7 +144,15 @@ export function parseGradeLines(text: string, source: string, dataset = ""): Gra
 export function gradeAll(grader: Grader, inputs: GradeInput[]): Promise<Verdict[]> {
   return Promise.all(
     inputs.map((x) =>
-      x.kind === "output"
+      x.kind === "blank"
+        ? Promise.resolve({
+          extracted: "",
+          gold: "",
+          correct: false,
+          timeout: false,
+          error: `${x.where} is blank; expected a JSON object with "gold" and "output" or "pred"`,
+        })
+        : x.kind === "output"
         ? grader.grade(x.text, x.gold, x.dataset)
         : grader.gradePred(x.text, x.gold, x.dataset)
     ),
@@ -166,6 +181,7 @@ export async function runGrade(flags: GradeFlags): Promise<void> {
       gold: v.gold,
       correct: v.correct,
       timeout: v.timeout,
+      ...(v.error === undefined ? {} : { error: v.error }),
     })
   ).join("\n") + (verdicts.length > 0 ? "\n" : "");
   if (!flags.out || flags.out === "-") await Deno.stdout.write(new TextEncoder().encode(out));

@@ -1,35 +1,33 @@
 /**
- * The grader: extraction and the cheap string/number stages run here; any comparison that needs
- * the symbolic stage runs in a pool of workers with a deadline per comparison (3 s by default,
- * as the harness's ProcessPool). A worker that overruns is terminated and replaced, and the
- * comparison reports `timeout: true` (counted incorrect, as the harness counts it). A comparison
- * that throws, or a worker that dies, reports `error` with the message (also counted incorrect,
- * but never silently: metrics count errors and verdicts.jsonl keeps each message).
+ * The grader: every answer is graded in a pool of workers, extraction and gold normalisation
+ * included, with a deadline per answer (3 s by default, as the harness's ProcessPool), so no
+ * answer however long or hostile can stall the caller (a run's decoding loop, `grade`). A
+ * worker that overruns is terminated and replaced, and the answer reports `timeout: true`
+ * (counted incorrect, as the harness counts it). A grade that throws, or a worker that dies,
+ * reports `error` with the message (also counted incorrect, but never silently: metrics count
+ * errors and verdicts.jsonl keeps each message).
  */
-import { predictionFromAnswer, predictionFromOutput } from "./extract.ts";
-import { normalizeGold } from "./gold.ts";
-import { mathEqual } from "./math_equal.ts";
 import { DEFAULT_STOP_STRINGS } from "./prompts.ts";
-import type { CompareResponse } from "./grade_worker.ts";
+import type { ExtractedMessage, GradeRequest, GradeResponse } from "./grade_worker.ts";
 
 /** The outcome of grading one answer against its gold. */
 export interface Verdict {
-  /** The normalised prediction ("" when the output had no answer). */
+  /** The normalised prediction ("" when the output had no answer, or extraction timed out). */
   extracted: string;
-  /** The normalised gold answer. */
+  /** The normalised gold answer (as given when normalising it timed out). */
   gold: string;
   correct: boolean;
-  /** The comparison ran past its time limit (then `correct` is false). */
+  /** The grade ran past its time limit (then `correct` is false). */
   timeout: boolean;
-  /** The comparison failed with this message (then `correct` is false); absent when it ran. */
+  /** The grade failed with this message (then `correct` is false); absent when it ran. */
   error?: string;
 }
 
 /** Grader settings. */
 export interface GraderOptions {
-  /** Time limit per comparison in ms (default 3000, the harness's). */
+  /** Time limit per answer in ms (default 3000, the harness's). */
   timeoutMs?: number;
-  /** Worker threads for symbolic comparisons (default: the number of CPUs, at most 8). */
+  /** Worker threads (default: the number of CPUs, at most 8). */
   workers?: number;
   /** Model output is cut at the first of these (default DEFAULT_STOP_STRINGS). */
   stopStrings?: readonly string[];
@@ -37,34 +35,14 @@ export interface GraderOptions {
   workerModule?: URL;
 }
 
-type Outcome = { correct: boolean; timeout: boolean; error?: string };
-
-/** Thrown out of the quick pass when the symbolic stage is needed. */
-const NEEDS_SYMBOLIC = new Error("needs the symbolic stage");
-/** Longer pairs skip the quick pass (its regexes are cheap only on short strings). */
-const QUICK_PASS_MAX_CHARS = 2000;
-
-/** The string and number stages of math_equal; undefined when the symbolic stage is needed. */
-function quickMathEqual(pred: string, gold: string): boolean | undefined {
-  if (pred.length + gold.length > QUICK_PASS_MAX_CHARS) return undefined;
-  // str_to_pmatrix's /\{.*,.*\}/ can backtrack for long on hostile text: leave it to a worker
-  if (pred.includes("pmatrix") && !gold.includes("pmatrix")) return undefined;
-  try {
-    return mathEqual(pred, gold, {
-      symbolic: () => {
-        throw NEEDS_SYMBOLIC;
-      },
-    });
-  } catch (err) {
-    if (err === NEEDS_SYMBOLIC) return undefined;
-    throw err;
-  }
-}
+/** What a worker is asked, without the id the pool gives it. */
+type Job = Omit<GradeRequest, "id">;
 
 interface Task {
-  pred: string;
-  gold: string;
-  resolve: (outcome: Outcome) => void;
+  job: Job;
+  /** What the verdict reports if the grade times out: updated once the worker extracted. */
+  partial: { extracted: string; gold: string };
+  resolve: (verdict: Verdict) => void;
   reject: (err: Error) => void;
 }
 
@@ -74,7 +52,7 @@ interface Slot {
   running?: { id: number; task: Task; timer: ReturnType<typeof setTimeout> };
 }
 
-/** Workers that each run one comparison at a time under a deadline. */
+/** Workers that each grade one answer at a time under a deadline. */
 class WorkerPool {
   #slots: Slot[] = [];
   #queue: Task[] = [];
@@ -88,11 +66,12 @@ class WorkerPool {
     private readonly module: URL,
   ) {}
 
-  run(pred: string, gold: string): Promise<Outcome> {
+  run(job: Job): Promise<Verdict> {
     if (this.#closed) return Promise.reject(new Error("The grader is closed; create a new one"));
     if (this.#failure) return Promise.reject(this.#failure);
     return new Promise((resolve, reject) => {
-      this.#queue.push({ pred, gold, resolve, reject });
+      const partial = { extracted: "", gold: job.gold };
+      this.#queue.push({ job, partial, resolve, reject });
       this.#pump();
     });
   }
@@ -112,11 +91,16 @@ class WorkerPool {
       type: "module",
     });
     const slot: Slot = { worker, ready: false };
-    worker.onmessage = (event: MessageEvent<CompareResponse | { ready: true }>) => {
-      if ("ready" in event.data) {
+    type Message = { ready: true } | ExtractedMessage | (GradeResponse & { done: true });
+    worker.onmessage = (event: MessageEvent<Message>) => {
+      const message = event.data;
+      if ("ready" in message) {
         slot.ready = true;
         this.#pump();
-      } else this.#finish(slot, event.data);
+      } else if ("done" in message) this.#finish(slot, message);
+      else if (slot.running?.id === message.id) {
+        slot.running.task.partial = { extracted: message.extracted, gold: message.gold };
+      }
     };
     worker.onerror = (event: ErrorEvent) => {
       event.preventDefault();
@@ -135,17 +119,18 @@ class WorkerPool {
       const id = this.#nextId++;
       const timer = setTimeout(() => this.#expire(slot), this.timeoutMs);
       slot.running = { id, task, timer };
-      slot.worker.postMessage({ id, pred: task.pred, gold: task.gold });
+      slot.worker.postMessage({ id, ...task.job } satisfies GradeRequest);
     }
   }
 
-  #finish(slot: Slot, response: CompareResponse): void {
+  #finish(slot: Slot, response: GradeResponse): void {
     const running = slot.running;
     if (!running || running.id !== response.id) return;
     clearTimeout(running.timer);
     slot.running = undefined;
-    const { correct, timeout, error } = response;
-    running.task.resolve(error === undefined ? { correct, timeout } : { correct, timeout, error });
+    const { extracted, gold, correct, timeout, error } = response;
+    const verdict = { extracted, gold, correct, timeout };
+    running.task.resolve(error === undefined ? verdict : { ...verdict, error });
     this.#pump();
   }
 
@@ -153,7 +138,7 @@ class WorkerPool {
     const running = slot.running;
     if (!running) return;
     this.#replace(slot);
-    running.task.resolve({ correct: false, timeout: true });
+    running.task.resolve({ ...running.task.partial, correct: false, timeout: true });
   }
 
   #crashed(slot: Slot, err: Error): void {
@@ -168,7 +153,12 @@ class WorkerPool {
       return;
     }
     this.#replace(slot);
-    running?.task.resolve({ correct: false, timeout: false, error: err.message });
+    running?.task.resolve({
+      ...running.task.partial,
+      correct: false,
+      timeout: false,
+      error: err.message,
+    });
   }
 
   #replace(slot: Slot, respawn = true): void {
@@ -190,7 +180,7 @@ export class Grader {
   readonly stopStrings: readonly string[];
   readonly #workerModule: URL;
   #pool: WorkerPool | undefined;
-  #cache = new Map<string, boolean>();
+  #cache = new Map<string, Verdict>();
   #closed = false;
 
   constructor(opts: GraderOptions = {}) {
@@ -203,38 +193,26 @@ export class Grader {
 
   /** Grade a full model output: cut at stop strings, extract, normalise, compare. */
   grade(output: string, gold: string, dataset = ""): Promise<Verdict> {
-    const goldNorm = normalizeGold(gold, dataset);
-    const pred = predictionFromOutput(output, goldNorm, { dataset, stopStrings: this.stopStrings });
-    return this.#verdict(pred, goldNorm);
+    return this.#run({ mode: "output", text: output, gold, dataset });
   }
 
   /** Grade an answer that was already extracted from the output. */
   gradePred(pred: string, gold: string, dataset = ""): Promise<Verdict> {
-    const goldNorm = normalizeGold(gold, dataset);
-    return this.#verdict(predictionFromAnswer(pred, goldNorm, dataset), goldNorm);
+    return this.#run({ mode: "answer", text: pred, gold, dataset });
   }
 
   /** Compare a normalised prediction (null: no answer) with a normalised gold. */
-  async compare(pred: string | null, gold: string): Promise<Outcome> {
-    if (pred === null) return { correct: false, timeout: false };
-    const key = `${pred}\u0000${gold}`;
-    const cached = this.#cache.get(key);
-    if (cached !== undefined) return { correct: cached, timeout: false };
-    let outcome: Outcome;
-    let quick: boolean | undefined;
-    try {
-      quick = quickMathEqual(pred, gold);
-    } catch (err) {
-      return { correct: false, timeout: false, error: `Grading failed: ${String(err)}` };
-    }
-    if (quick !== undefined) outcome = { correct: quick, timeout: false };
-    else {
-      if (this.#closed) throw new Error("The grader is closed; create a new one");
-      this.#pool ??= new WorkerPool(this.workers, this.timeoutMs, this.#workerModule);
-      outcome = await this.#pool.run(pred, gold);
-    }
-    if (!outcome.timeout && outcome.error === undefined) this.#cache.set(key, outcome.correct);
-    return outcome;
+  async compare(
+    pred: string | null,
+    gold: string,
+  ): Promise<{ correct: boolean; timeout: boolean; error?: string }> {
+    const { correct, timeout, error } = await this.#run({
+      mode: "normalized",
+      text: pred,
+      gold,
+      dataset: "",
+    });
+    return error === undefined ? { correct, timeout } : { correct, timeout, error };
   }
 
   /** Stop the workers. Idempotent. */
@@ -248,8 +226,15 @@ export class Grader {
     this.close();
   }
 
-  async #verdict(pred: string | null, gold: string): Promise<Verdict> {
-    const outcome = await this.compare(pred, gold);
-    return { extracted: pred ?? "", gold, ...outcome };
+  /** One grade in a worker; verdicts of identical requests that ran to the end are cached. */
+  async #run(request: Omit<Job, "stopStrings">): Promise<Verdict> {
+    const key = JSON.stringify([request.mode, request.dataset, request.gold, request.text]);
+    const cached = this.#cache.get(key);
+    if (cached) return { ...cached };
+    if (this.#closed) throw new Error("The grader is closed; create a new one");
+    this.#pool ??= new WorkerPool(this.workers, this.timeoutMs, this.#workerModule);
+    const verdict = await this.#pool.run({ ...request, stopStrings: this.stopStrings });
+    if (!verdict.timeout && verdict.error === undefined) this.#cache.set(key, verdict);
+    return verdict;
   }
 }

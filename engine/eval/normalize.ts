@@ -233,9 +233,10 @@ export function stripString(input: string, skipUnit = false): string {
   s = s.replaceAll("\\mathbf", "");
   s = s.replace(/\\mbox\{.*?\}/gu, "");
   if (s.includes("j") && !s.includes("i")) s = s.replaceAll("j", "i");
-  // "3.000x" -> "3x", "5.0" -> "5"
-  s = s.replace(/(\p{Nd}+)\.0*([^\p{Nd}])/gu, "$1$2");
-  s = s.replace(/(\p{Nd}+)\.0*$/u, "$1");
+  // "3.000x" -> "3x", "5.0" -> "5". A match can only start where a run of digits starts (the
+  // lookbehind): the same matches as Python's, without retrying from every digit of a long run.
+  s = s.replace(/(?<!\p{Nd})(\p{Nd}+)\.0*([^\p{Nd}])/gu, "$1$2");
+  s = s.replace(/(?<!\p{Nd})(\p{Nd}+)\.0*$/u, "$1");
   if (s.length === 0) return s;
   if (s[0] === ".") s = "0" + s;
   // "k = 5" -> " 5" when the left side has at most two characters

@@ -25,6 +25,20 @@ export async function writeTextAtomic(path: string, text: string): Promise<void>
   syncDir(dirname(path));
 }
 
+/** writeTextAtomic, synchronously (for files rewritten while a run opens). */
+export function writeTextAtomicSync(path: string, text: string): void {
+  const tmp = `${path}.tmp-${Deno.pid}`;
+  const file = Deno.openSync(tmp, { write: true, create: true, truncate: true });
+  try {
+    writeAllSync(file, new TextEncoder().encode(text));
+    file.syncSync();
+  } finally {
+    file.close();
+  }
+  Deno.renameSync(tmp, path);
+  syncDir(dirname(path));
+}
+
 /** Writes every byte (Deno's write may write fewer bytes than given). */
 async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
   let offset = 0;

@@ -92,6 +92,8 @@ export interface RunPaths {
   dir: string;
   runJson: string;
   journal: string;
+  /** Checkpoints of samples being decoded (mid-sample resume). */
+  inflight: string;
   metrics: string;
   verdicts: string;
   prediction(sample: number): string;
@@ -103,6 +105,7 @@ export function runPaths(dir: string): RunPaths {
     dir,
     runJson: join(dir, "run.json"),
     journal: join(dir, "journal.jsonl"),
+    inflight: join(dir, "inflight.jsonl"),
     metrics: join(dir, "metrics.json"),
     verdicts: join(dir, "verdicts.jsonl"),
     prediction: (sample) => join(dir, `prediction-${sample}.jsonl`),

@@ -3,6 +3,7 @@
  * only for samples not yet journalled, passes every engine event through unchanged, grades each
  * finished sample, journals it (append + fsync), and rewrites a prediction file (atomically)
  * as soon as every row of that sample index is done. metrics.json is written when all are.
+ * Samples in flight are checkpointed (inflight.ts) and a resumed run continues them mid-sample.
  */
 import { existsSync, readFileSync } from "node:fs";
 import type { EngineEvent, GenerateRequest, RastEngine } from "../events.ts";
@@ -10,6 +11,7 @@ import { computeMetrics, type Metrics } from "../eval/mod.ts";
 import { verdictsFileText } from "../eval/results.ts";
 import { makeDirDurable, writeTextAtomic } from "./atomic.ts";
 import { Journal, sampleKey, type SampleRecord, type Verdict } from "./journal.ts";
+import { Checkpointer, InflightLog } from "./inflight.ts";
 import { RunLock } from "./lock.ts";
 import type { RunPlan } from "./plan.ts";
 import { predictionFileText } from "./predictions.ts";
@@ -65,7 +67,17 @@ export async function startRun(
     if (!existsSync(plan.paths.runJson) || plan.growing) {
       await writeRunRecord(plan.paths.runJson, plan.record);
     }
-    const session = new RunSession(plan, grader, Journal.open(plan.paths.journal), lock);
+    const journal = Journal.open(plan.paths.journal);
+    const pending = (row: number, sample: number) =>
+      !journal.records.has(sampleKey(row, sample)) && !journal.failures.has(sampleKey(row, sample));
+    let inflight: InflightLog;
+    try {
+      inflight = InflightLog.open(plan.paths.inflight, (row, sample) => !pending(row, sample));
+    } catch (err) {
+      journal.close();
+      throw err;
+    }
+    const session = new RunSession(plan, grader, journal, lock, inflight);
     await session.writeCompletePredictions();
     return session;
   } catch (err) {
@@ -109,18 +121,28 @@ export class RunSession {
   readonly #listeners: ((record: SampleRecord) => void)[] = [];
   readonly #written = new Set<number>();
   readonly #errors: string[] = [];
-  #inflight = new Set<Promise<void>>();
+  #grading = new Set<Promise<void>>();
   /** Aborts the engine when a write fails: nothing more is generated that cannot be saved. */
   readonly #stop = new AbortController();
   #failed = 0;
 
   readonly #lock: RunLock;
+  readonly #inflight: InflightLog;
+  readonly #checkpoints: Checkpointer;
 
-  constructor(plan: RunPlan, grader: SampleGrader, journal: Journal, lock: RunLock) {
+  constructor(
+    plan: RunPlan,
+    grader: SampleGrader,
+    journal: Journal,
+    lock: RunLock,
+    inflight: InflightLog,
+  ) {
     this.plan = plan;
     this.#grader = grader;
     this.#journal = journal;
     this.#lock = lock;
+    this.#inflight = inflight;
+    this.#checkpoints = new Checkpointer(inflight);
     this.#rowsByIndex = new Map(plan.dataset.rows.map((r) => [r.index, r]));
     this.doneBefore = this.done;
   }
@@ -166,12 +188,18 @@ export class RunSession {
         if (!this.#journal.records.has(sampleKey(row.index, s))) missing.push(s);
       }
       if (missing.length === 0) return;
+      const resume = new Map<number, number[]>();
+      for (const s of missing) {
+        const restored = this.#inflight.restored.get(sampleKey(row.index, s));
+        if (restored) resume.set(s, restored.tokens);
+      }
       requests.push({
         request: row.index,
         promptIds: encode(prompts[i]),
         samples: config.numRuns,
         sampleIndices: missing.length === config.numRuns ? undefined : missing,
         seed: rowSeed(config.seed, row.index),
+        resume: resume.size > 0 ? resume : undefined,
       });
     });
     return requests;
@@ -195,10 +223,13 @@ export class RunSession {
       signal: opts.signal ? AbortSignal.any([opts.signal, this.#stop.signal]) : this.#stop.signal,
     });
     for await (const event of stream) {
+      this.#checkpoint(event);
       if (event.kind === "finished" && event.reason !== "cancelled") this.#grade(event);
       if (event.kind === "error") this.#engineError(event);
       yield event;
     }
+    // Samples cut short by a stop keep every token they reached.
+    this.#saveCheckpoints(true);
     await this.settle();
   }
 
@@ -212,7 +243,7 @@ export class RunSession {
 
   /** Waits for every grade in flight to be journalled. */
   async settle(): Promise<void> {
-    while (this.#inflight.size > 0) await Promise.all([...this.#inflight]);
+    while (this.#grading.size > 0) await Promise.all([...this.#grading]);
   }
 
   /**
@@ -242,12 +273,35 @@ export class RunSession {
   /** Stops using the run without settling or writing anything more (grades in flight are lost). */
   close(): void {
     this.#journal.close();
+    this.#inflight.close();
     this.#lock.release();
   }
 
   /** Writes each prediction file whose sample index is done for every row and not on disk yet. */
   async writeCompletePredictions(): Promise<void> {
     for (let s = 0; s < this.plan.config.numRuns; s++) await this.#writePredictionIfComplete(s);
+  }
+
+  /** Follows a sample's tokens for its checkpoint; writes the checkpoints when they are due. */
+  #checkpoint(event: EngineEvent): void {
+    const c = this.#checkpoints;
+    if (event.kind === "started") c.started(event.request, event.sample);
+    else if (event.kind === "token") c.token(event.request, event.sample, event.id);
+    else if (event.kind === "finished" && event.reason !== "cancelled") {
+      c.ended(event.request, event.sample);
+    } else if (event.kind === "error" && event.sample !== undefined) {
+      c.ended(event.request!, event.sample);
+    }
+    this.#saveCheckpoints(false);
+  }
+
+  #saveCheckpoints(force: boolean): void {
+    if (this.#stop.signal.aborted && !force) return;
+    try {
+      this.#checkpoints.flush(force);
+    } catch (err) {
+      this.#writeFailed(err);
+    }
   }
 
   /** An engine error; one naming a sample fails that sample only (journalled, redone later). */
@@ -315,10 +369,10 @@ export class RunSession {
       });
     this.#verdicts.set(key, verdict);
     const done = verdict.then(() => {
-      this.#inflight.delete(done);
+      this.#grading.delete(done);
       this.#verdicts.delete(key);
     });
-    this.#inflight.add(done);
+    this.#grading.add(done);
   }
 
   async #writePredictionIfComplete(sample: number): Promise<void> {

@@ -65,17 +65,39 @@ ModelConfig config_load(const std::string &dir) {
   try {
     const Json &archs = cfg["architectures"];
     std::string model_type = json_string_or(cfg, "model_type", "");
-    if (archs.kind == Json::Array && !archs.arr.empty() && archs.arr[0].kind == Json::String)
-      c.arch_name = archs.arr[0].str;
-    else
-      c.arch_name = model_type;
-    if (c.arch_name == "Qwen2ForCausalLM" || model_type == "qwen2") c.arch = Arch::Qwen2;
-    else if (c.arch_name == "LlamaForCausalLM" || model_type == "llama") c.arch = Arch::Llama;
-    else if (c.arch_name == "Qwen3ForCausalLM" || model_type == "qwen3") c.arch = Arch::Qwen3;
-    else
-      fail(RAST_E_UNSUPPORTED, "Architecture \"" + c.arch_name + "\" in \"" + path +
-                                   "\" is not supported; rast runs Qwen2ForCausalLM, "
-                                   "LlamaForCausalLM and Qwen3ForCausalLM");
+    auto by_class = [](const std::string &name, Arch &arch) {
+      if (name == "Qwen2ForCausalLM") arch = Arch::Qwen2;
+      else if (name == "LlamaForCausalLM") arch = Arch::Llama;
+      else if (name == "Qwen3ForCausalLM") arch = Arch::Qwen3;
+      else return false;
+      return true;
+    };
+    auto by_type = [](const std::string &type, Arch &arch) {
+      if (type == "qwen2") arch = Arch::Qwen2;
+      else if (type == "llama") arch = Arch::Llama;
+      else if (type == "qwen3") arch = Arch::Qwen3;
+      else return false;
+      return true;
+    };
+    const std::string supported =
+        "; rast runs Qwen2ForCausalLM, LlamaForCausalLM and Qwen3ForCausalLM";
+    bool named = archs.kind == Json::Array && !archs.arr.empty() && archs.arr[0].kind == Json::String;
+    c.arch_name = named ? archs.arr[0].str : model_type;
+    // The class names the weights' layout; a model_type naming another one means the config
+    // was edited by hand or belongs to other weights, so neither can be trusted alone.
+    if (named) {
+      if (!by_class(c.arch_name, c.arch))
+        fail(RAST_E_UNSUPPORTED,
+             "Architecture \"" + c.arch_name + "\" in \"" + path + "\" is not supported" + supported);
+      Arch typed;
+      if (!model_type.empty() && (!by_type(model_type, typed) || typed != c.arch))
+        fail(RAST_E_FORMAT, "\"" + path + "\" names architecture " + c.arch_name +
+                                " but model_type \"" + model_type +
+                                "\"; make them agree (the architecture the weights were made for)");
+    } else if (!by_type(model_type, c.arch)) {
+      fail(RAST_E_UNSUPPORTED,
+           "Architecture \"" + c.arch_name + "\" in \"" + path + "\" is not supported" + supported);
+    }
 
     c.vocab = json_int(cfg, "vocab_size");
     c.hidden = json_int(cfg, "hidden_size");
