@@ -35,7 +35,8 @@ function command(data: string, out: string, extra: string[]): Deno.Command {
       ...["--positive-model", model("pos"), "--negative-model", model("neg")],
       ...["--dtype", "float32", "--temperature", "1", "--output-dir", out, ...extra],
     ],
-    env: { NO_COLOR: "1" },
+    // Checkpoints every 100 ms, so a run is killed several times however fast this machine is.
+    env: { NO_COLOR: "1", RAST_CHECKPOINT_MS: "100" },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -69,8 +70,8 @@ Deno.test({
   ignore: !existsSync(SHIM),
   fn: async () => {
     const data = dataDir(1);
-    // Two samples of 100 tokens: about 8 s of decoding here, against kills every ~2.5 s.
-    const extra = ["--num-runs", "2", "--max-tokens", "100", "--max-concurrent", "2"];
+    // Two samples of 200 tokens against a kill after every 100 ms checkpoint.
+    const extra = ["--num-runs", "2", "--max-tokens", "200", "--max-concurrent", "2"];
     const reference = join(TMP, "uninterrupted");
     await runToEnd(data, reference, extra);
 

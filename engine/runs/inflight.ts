@@ -65,8 +65,10 @@ export class InflightLog {
   }
 }
 
-/** Seconds between checkpoints of the samples in flight. */
-export const CHECKPOINT_INTERVAL_MS = 2000;
+/** Milliseconds between checkpoints of the samples in flight (RAST_CHECKPOINT_MS overrides). */
+export const CHECKPOINT_INTERVAL_MS = Number(Deno.env.get("RAST_CHECKPOINT_MS")) > 0
+  ? Number(Deno.env.get("RAST_CHECKPOINT_MS"))
+  : 2000;
 
 /**
  * Follows the engine's events and appends, at most every CHECKPOINT_INTERVAL_MS, the tokens
