@@ -2,6 +2,7 @@
  * Opening the engine: resolve and load the base model and the steering pairs, check their
  * tokenizers agree, and hand back a RastEngine whose generate() is the event stream.
  */
+import { join } from "node:path";
 import type { RastEngine } from "./events.ts";
 import { deviceMemory, type Dtype, Model } from "./model.ts";
 import { type Pair, RastGroup } from "./group.ts";
@@ -84,10 +85,65 @@ export async function loadModel(
   }
 }
 
+/** A model folder's config.json vocab_size, or undefined when it has none (the load says why). */
+function configVocab(dir: string): number | undefined {
+  try {
+    const v = JSON.parse(Deno.readTextFileSync(join(dir, "config.json"))).vocab_size;
+    return Number.isInteger(v) && v > 0 ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What the tokenizer check found, before any weights load. */
+interface TokenizerCheck {
+  tokenizer: Tokenizer | null;
+  reports: VocabReport[];
+  /** Small-model folders without tokenizer.json (their ids are taken to be the base's). */
+  unchecked: string[];
+}
+
+/**
+ * Compares every small model's tokenizer with the base's on the ids both score, reading only
+ * tokenizer and config files, so a mismatched pair is refused before a 14B load, not after.
+ */
+async function checkTokenizers(baseDir: string, smallDirs: string[]): Promise<TokenizerCheck> {
+  const tokenizer = await Tokenizer.fromModelDir(baseDir);
+  const reports: VocabReport[] = [];
+  const unchecked: string[] = [];
+  const baseVocab = configVocab(baseDir);
+  if (!tokenizer || baseVocab === undefined) return { tokenizer, reports, unchecked };
+  for (const dir of smallDirs) {
+    const small = await Tokenizer.fromModelDir(dir);
+    const smallVocab = configVocab(dir);
+    if (!small) unchecked.push(dir);
+    else if (smallVocab !== undefined) {
+      reports.push(checkVocabCompatible(tokenizer, small, {
+        baseVocab,
+        smallVocab,
+        baseName: baseDir,
+        smallName: dir,
+      }));
+    }
+  }
+  return { tokenizer, reports, unchecked };
+}
+
+/** A model argument (folder or hub id) as a local folder, downloading it first if needed. */
+async function modelPath(arg: string): Promise<string> {
+  return resolveModel(await ensureModel(arg)).path;
+}
+
 /** Loads every model and returns the engine; closes what it loaded if anything fails. */
 export async function openEngine(options: EngineOptions): Promise<OpenedEngine> {
   const loaded: Model[] = [];
   try {
+    const smallArgs = [...new Set(options.pairs.flatMap((p) => [p.positive, p.negative]))];
+    const smallDirs = await Promise.all(smallArgs.map(modelPath));
+    const { tokenizer, reports, unchecked } = await checkTokenizers(
+      await modelPath(options.baseModel),
+      smallDirs,
+    );
     const base = await loadModel(options.baseModel, options);
     loaded.push(base);
     const pairs: Pair[] = [];
@@ -108,24 +164,6 @@ export async function openEngine(options: EngineOptions): Promise<OpenedEngine> 
         negative: await get(spec.negative),
         weight: spec.weight,
       });
-    }
-    const tokenizer = await Tokenizer.fromModelDir(base.info.dir);
-    const reports: VocabReport[] = [];
-    const unchecked: string[] = [];
-    if (tokenizer) {
-      for (const m of loaded.slice(1)) { // the small models, each once
-        const small = await Tokenizer.fromModelDir(m.info.dir);
-        if (!small) { // nothing to compare: its ids are taken to be the base's
-          unchecked.push(m.info.dir);
-          continue;
-        }
-        reports.push(checkVocabCompatible(tokenizer, small, {
-          baseVocab: base.vocab,
-          smallVocab: m.vocab,
-          baseName: base.info.dir,
-          smallName: m.info.dir,
-        }));
-      }
     }
     const group = new RastGroup(base, pairs);
     if (pairs.length > 0) {

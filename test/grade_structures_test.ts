@@ -210,8 +210,17 @@ const CASES: VerdictCase[] = [
   ["4", "4=", false, "a dangling equals sign makes parse_latex raise"],
   ["x", "x_{", false, "an unclosed subscript on the first factor makes parse_latex raise"],
   ["(312,123,231)", "3.121e+08", true, "one number to parse_latex (quirk)", "olympiadbench"],
+  // a gold and a prediction that both open with "(" and close a group somewhere match the tuple
+  // rule's regex: math_equal then compares the inner slices [1:-1] element-wise, which drops the
+  // trailing "+1" and the exponent's last digit (verdicts from grader.math_equal_process at
+  // simpleRL-reason cf1c785: True in 0.8 s for the 5000 case, so no timeout decides it)
+  ["(1+x)^{5000}+1", "(x+1)^{5000}", true, "tuple slices: the '+1' is cut (quirk)"],
+  ["(x+1)^{2}+1", "(x+1)^{2}", true, "tuple slices at a small power (quirk)"],
+  ["(x+1)^{3}", "(x+1)^{2}", true, "tuple slices drop the exponent's digit (quirk)"],
+  ["(x+1)^{4999}", "(x+1)^{5000}", true, "the same at a 4-digit power (quirk)"],
+  ["(x+2)^{2}", "(x+1)^{2}", false, "the slices still differ inside the group"],
+  ["x^{2}+1", "x^{2}", false, "no opening parenthesis: sympy compares the whole"],
 ];
-
 Deno.test("grading corpus: structures, equations, text, choices, expressions, dataset rules", async () => {
   assert.deepEqual(await verdictFailures(CASES), []);
   assert.ok(CASES.length >= 147);

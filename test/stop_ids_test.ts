@@ -13,7 +13,11 @@ import { DEFAULT_STOP_STRINGS } from "../engine/eval/prompts.ts";
 import { planRun, type RunConfig } from "../engine/runs/plan.ts";
 import { startRun } from "../engine/runs/session.ts";
 import { readRunRecord } from "../engine/runs/run_json.ts";
-import { declaredStopIds } from "../engine/runs/stop_ids.ts";
+import {
+  declaredStopIds,
+  unreachableStopIds,
+  unreachableStopWarning,
+} from "../engine/runs/stop_ids.ts";
 import { FIXTURES_DIR } from "./paths.ts";
 import { FLOAT32 } from "./fixture_cases.ts";
 
@@ -157,4 +161,30 @@ Deno.test("a greedy run of the tiny trio stops on either eos id its generation c
     engine.close();
     grader.close();
   }
+});
+
+Deno.test("stop ids in the padded vocab tail are named, with the engine's shared vocabulary as the bound", async () => {
+  const dirs = ["base", "pos", "neg"].map((m) => join(FIXTURES_DIR, m));
+  const ids = declaredStopIds({ baseDir: dirs[0], smallDirs: dirs.slice(1), prompts: [] });
+  const engine = await openEngine({
+    baseModel: dirs[0],
+    pairs: [{ positive: dirs[1], negative: dirs[2], weight: 1 }],
+    ...FLOAT32,
+  });
+  let shared: number;
+  try {
+    shared = (engine.vocab as { shared: number }).shared;
+  } finally {
+    engine.close();
+  }
+  // the tiny base declares eos 1278, above the small models' 1152 logits; their 1150 is reachable
+  const expected = ids.filter((s) => s.id >= shared);
+  assert.deepEqual(expected.map((s) => s.id), [1278]);
+  assert.deepEqual(unreachableStopIds(ids, dirs), { ids: expected, shared });
+  const warning = unreachableStopWarning(ids, dirs)!;
+  assert.match(warning, /stop id 1278 \(base eos_token_id\) lies in the padded vocab tail/);
+  assert.match(warning, /the other stop ids remain/);
+  const only = unreachableStopWarning(expected, dirs)!;
+  assert.match(only, /no stop id is left, so every sample runs to --max-tokens/);
+  assert.equal(unreachableStopWarning(ids.filter((s) => s.id < shared), dirs), undefined);
 });

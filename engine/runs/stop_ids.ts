@@ -106,3 +106,36 @@ export function declaredStopIds(sources: StopIdSources): StopId[] {
 export function describeStopIds(ids: readonly StopId[]): string {
   return ids.length ? ids.map((s) => `${s.id} (${s.source})`).join(", ") : "none";
 }
+
+/**
+ * Stop ids no model pair can produce: ids at or above the smallest config vocab_size of the
+ * base and the small models lie in the padded tail, whose combined logits are -inf, so a run
+ * whose only stop ids are there writes every sample to the token limit.
+ */
+export function unreachableStopIds(
+  ids: readonly StopId[],
+  modelDirs: readonly string[],
+): { ids: StopId[]; shared: number } | undefined {
+  const sizes = modelDirs.map((dir) => readJson(join(dir, "config.json"))?.vocab_size)
+    .filter((v): v is number => Number.isInteger(v) && (v as number) > 0);
+  if (sizes.length === 0) return undefined;
+  const shared = Math.min(...sizes);
+  const out = ids.filter((s) => s.id >= shared);
+  return out.length ? { ids: out, shared } : undefined;
+}
+
+/** The start-up warning for unreachable stop ids, or undefined when every id can be sampled. */
+export function unreachableStopWarning(
+  ids: readonly StopId[],
+  modelDirs: readonly string[],
+): string | undefined {
+  const bad = unreachableStopIds(ids, modelDirs);
+  if (!bad) return undefined;
+  const none = bad.ids.length === ids.length;
+  const many = bad.ids.length > 1;
+  return `warning: stop id${many ? "s" : ""} ${describeStopIds(bad.ids)} ` +
+    `${many ? "lie" : "lies"} in the padded vocab tail (ids >= ${bad.shared}, which the models do not all score) ` +
+    `and can never be sampled; ${
+      none ? "no stop id is left, so every sample runs to --max-tokens" : "the other stop ids remain"
+    }; pass a reachable --stop-id or check the models' generation_config.json`;
+}

@@ -9,7 +9,7 @@ import type { RastEngine } from "../../engine/events.ts";
 import { formatMetrics, Grader } from "../../engine/eval/mod.ts";
 import { planRun, type RunPlan } from "../../engine/runs/plan.ts";
 import { type RunSession, type RunSummary, startRun } from "../../engine/runs/session.ts";
-import { describeStopIds } from "../../engine/runs/stop_ids.ts";
+import { describeStopIds, unreachableStopWarning } from "../../engine/runs/stop_ids.ts";
 import { TokenStatsRecorder } from "../../engine/analysis/token_stats.ts";
 import { parseRunOptions, type RawRunOptions, type RunCommandConfig } from "./run_options.ts";
 
@@ -45,6 +45,9 @@ export async function runCommand(
   const config = parseRunOptions(raw, flags);
   const plan = await planRun(config);
   console.error(`rast: stopping on token ids ${describeStopIds(plan.stopIds)}`);
+  const modelDirs = [plan.baseModel, ...plan.pairs.flatMap((p) => [p.positive, p.negative])];
+  const unreachable = unreachableStopWarning(plan.stopIds, modelDirs.map((m) => m.path));
+  if (unreachable) console.error(`rast: ${unreachable}`);
   // The grader cuts outputs at the run's stop strings, as generation did.
   const grader = new Grader({ stopStrings: plan.record.settings.stopStrings });
   try {
