@@ -134,3 +134,20 @@ Deno.test("demo --batch stops at --duration with exit 0 and reports where its re
   assert.match(stderr, /rast demo: stopped with \d+\/12 samples done; results in .*batch-out/);
   assert.ok(existsSync(join(out, RUN_DIR, "run.json")));
 });
+
+Deno.test("demo --batch without --output-dir leaves nothing in the temp folder", async () => {
+  await ensureDemoTrio(join(CACHE, "demo"));
+  const tmpdir = Deno.makeTempDirSync({ dir: TMP, prefix: "tmpdir-" });
+  const result = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", "-A", join(REPO_ROOT, "main.ts"), "demo", "--random", "--batch"]
+      .concat(["--duration", "3", "--num-runs", "1"]),
+    env: { RAST_CACHE_DIR: CACHE, NO_COLOR: "1", TMPDIR: tmpdir },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(result.stderr);
+  assert.equal(result.code, 0, stderr);
+  assert.match(stderr, /results not kept \(pass --output-dir to keep them\)/);
+  assert.deepEqual([...Deno.readDirSync(tmpdir)].map((e) => e.name), []);
+});

@@ -2,11 +2,14 @@
  * `rast demo`'s implementation: a thin wrapper over the run machinery (planRun / startRun) that
  * fills in the settings — the trained miniarith trio on its held-out set (or, with --random, the
  * random trio on datasets/demo.jsonl), alpha 1, temperature 1 — and bounds the session in time.
- * --table hands over to demo_table.ts. Results go to a fresh temp folder unless --output-dir.
+ * --table hands over to demo_table.ts. Without --output-dir a live demo's results go to a temp
+ * folder removed when it ends (demos must not pile up in /tmp), and the table's to the demo cache
+ * (defaultDemoCacheDir()/table), where a rerun with the same settings resumes or re-reports.
  */
 import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ensureDemoTrio } from "../../engine/demo_models.ts";
+import { defaultDemoCacheDir, ensureDemoTrio } from "../../engine/demo_models.ts";
 import { UserError } from "../../engine/errors.ts";
 import { formatMetrics, Grader } from "../../engine/eval/mod.ts";
 import { planRun, type RunConfig } from "../../engine/runs/plan.ts";
@@ -63,8 +66,8 @@ export async function demoCommand(
   if (raw.table && raw.random) {
     throw new UserError("--table measures the trained trio; drop --random");
   }
-  const outputDir = raw.outputDir ?? await Deno.makeTempDir({ prefix: "rast-demo-" });
   if (raw.table) {
+    const outputDir = raw.outputDir ?? join(defaultDemoCacheDir(), "table");
     const { tableCommand } = await import("./demo_table.ts");
     await tableCommand({
       trio: MINIARITH_MODELS,
@@ -79,6 +82,7 @@ export async function demoCommand(
   }
   const seconds = number("--duration", raw.duration, { above: 0 });
   const setup = raw.random ? await randomSetup() : trainedSetup();
+  const outputDir = raw.outputDir ?? await Deno.makeTempDir({ prefix: "rast-demo-" });
   const config: RunConfig = {
     ...setup.config,
     maxTokens: maxTokens ?? setup.maxTokens,
@@ -87,7 +91,12 @@ export async function demoCommand(
     outputDir,
     command: opts.command,
   };
-  await runDemo(config, { seconds, batch: Boolean(raw.batch), title: setup.title });
+  const keep = raw.outputDir !== undefined;
+  try {
+    await runDemo(config, { seconds, batch: Boolean(raw.batch), title: setup.title, keep });
+  } finally {
+    if (!keep) await Deno.remove(outputDir, { recursive: true }).catch(() => {});
+  }
 }
 
 function trainedSetup(): DemoSetup {
@@ -136,8 +145,10 @@ async function randomSetup(): Promise<DemoSetup> {
 
 async function runDemo(
   config: RunConfig,
-  opts: { seconds: number; batch: boolean; title: string },
+  opts: { seconds: number; batch: boolean; title: string; keep: boolean },
 ): Promise<void> {
+  const where = (dir: string) =>
+    opts.keep ? `results in ${dir}` : "results not kept (pass --output-dir to keep them)";
   const plan = await planRun(config);
   const grader = new Grader({ stopStrings: plan.record.settings.stopStrings });
   try {
@@ -163,10 +174,10 @@ async function runDemo(
     for (const error of summary.errors.slice(0, 5)) console.error(`rast: ${error}`);
     if (summary.errors.length) Deno.exitCode = 1;
     if (summary.complete && summary.metrics) {
-      console.log(`${formatMetrics(summary.metrics)}\nresults in ${summary.dir}`);
+      console.log(`${formatMetrics(summary.metrics)}\n${where(summary.dir)}`);
     } else {
       console.error(
-        `rast demo: stopped with ${summary.done}/${summary.total} samples done; results in ${summary.dir}`,
+        `rast demo: stopped with ${summary.done}/${summary.total} samples done; ${where(summary.dir)}`,
       );
     }
   } finally {
