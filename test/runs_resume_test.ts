@@ -321,3 +321,56 @@ Deno.test("math500 prediction lines carry the row's level as difficulty", async 
     grader.close();
   }
 });
+
+/** A folder named `name` under a fresh parent holding copies (or links) of a fixture model. */
+function modelCopy(fixture: string, name: string, edit?: (weights: Uint8Array) => void): string {
+  const dir = join(Deno.makeTempDirSync({ dir: TMP }), name);
+  Deno.mkdirSync(dir);
+  for (const e of Deno.readDirSync(join(FIXTURES_DIR, fixture))) {
+    const from = join(FIXTURES_DIR, fixture, e.name);
+    if (edit && e.name.endsWith(".safetensors")) {
+      const bytes = Deno.readFileSync(from);
+      edit(bytes);
+      Deno.writeFileSync(join(dir, e.name), bytes);
+    } else Deno.copyFileSync(from, join(dir, e.name));
+  }
+  return dir;
+}
+
+Deno.test("a model reached by another path resumes; other weights behind the same config are refused", async () => {
+  const dataDir = makeDataDir();
+  const grader = new Grader();
+  try {
+    const out = Deno.makeTempDirSync({ dir: TMP });
+    const first = await planRun(config(dataDir, out, { numRuns: 1 }));
+    await drive(await startRun(first, grader), new FakeRunEngine());
+    // the same bytes in another folder (another mount, a symlinked cache): the same run
+    const moved = modelCopy("base", "base");
+    const linked = join(Deno.makeTempDirSync({ dir: TMP }), "neg");
+    Deno.symlinkSync(join(FIXTURES_DIR, "neg"), linked);
+    const again = await planRun(
+      config(dataDir, out, {
+        numRuns: 1,
+        baseModel: moved,
+        pairs: [{ positive: join(FIXTURES_DIR, "pos"), negative: linked, weight: 1 }],
+      }),
+    );
+    assert.equal(again.resuming, true);
+    assert.equal(again.done.size, ROWS.length, "every finished sample is kept");
+    // a fine-tune keeps config.json and every safetensors header; only its numbers differ
+    const tuned = modelCopy("base", "base", (bytes) => {
+      const headerEnd = 8 + Number(new DataView(bytes.buffer).getBigUint64(0, true));
+      bytes[headerEnd + 1] ^= 0x40;
+    });
+    await assert.rejects(
+      () => planRun(config(dataDir, out, { numRuns: 1, baseModel: tuned })),
+      (err) =>
+        err instanceof UserError &&
+        /other settings \(baseModel\.weightsSha256: "[0-9a-f]+" there, "[0-9a-f]+" here\)/.test(
+          err.message,
+        ),
+    );
+  } finally {
+    grader.close();
+  }
+});

@@ -15,6 +15,7 @@ import {
   type RunSettings,
   sha256,
   versions,
+  weightsSha256,
 } from "./run_json.ts";
 import { ROW_SEED_RULE, rowSeed } from "./seeds.ts";
 import { declaredStopIds, type StopId } from "./stop_ids.ts";
@@ -209,5 +210,6 @@ function modelRecord(model: ResolvedModel): ModelRecord {
     hubId: model.hubId,
     revision: model.revision,
     configSha256: configSha256(model.path),
+    weightsSha256: weightsSha256(model.path),
   };
 }

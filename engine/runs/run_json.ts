@@ -3,7 +3,15 @@
  * recorded (versions, engine placement, the command line).
  */
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+} from "node:fs";
 import { join } from "node:path";
 import { UserError } from "../errors.ts";
 import { writeTextAtomic } from "./atomic.ts";
@@ -16,6 +24,8 @@ export interface ModelRecord {
   revision?: string;
   /** sha256 of the folder's config.json. */
   configSha256: string;
+  /** weightsSha256(): the weights' identity, so a folder reached by another path still resumes. */
+  weightsSha256?: string;
 }
 
 /** The settings two runs must share to be the same run (compared field by field on resume). */
@@ -63,6 +73,70 @@ export function configSha256(modelDir: string): string {
   return sha256(readFileSync(join(modelDir, "config.json")));
 }
 
+/** Bytes read from each end of a weights file's data: a fine-tune shares the base's header. */
+const WEIGHTS_SAMPLE_BYTES = 64 * 1024;
+
+/**
+ * sha256 over every *.safetensors file of a model folder (by name): its name, size, header and
+ * the first and last 64 KiB of its tensor data. Headers alone cannot tell a model from its
+ * fine-tune (same names, shapes and offsets); the sampled data can, and reading it costs
+ * milliseconds where hashing a 28 GB checkpoint would cost minutes.
+ */
+export function weightsSha256(modelDir: string): string {
+  const hash = createHash("sha256");
+  const files = readdirSync(modelDir).filter((f) => f.endsWith(".safetensors")).sort();
+  for (const name of files) {
+    const fd = openSync(join(modelDir, name), "r");
+    try {
+      const size = fstatSync(fd).size;
+      const read = (length: number, at: number) => {
+        const buf = new Uint8Array(Math.max(0, Math.min(length, size - at)));
+        if (buf.length) readSync(fd, buf, 0, buf.length, at);
+        return buf;
+      };
+      const prefix = read(8, 0);
+      const headerLength = prefix.length === 8
+        ? Number(new DataView(prefix.buffer).getBigUint64(0, true))
+        : 0;
+      const dataStart = Math.min(size, 8 + headerLength);
+      hash.update(`${name}\0${size}\0`);
+      hash.update(read(dataStart, 0));
+      hash.update(read(WEIGHTS_SAMPLE_BYTES, dataStart));
+      hash.update(read(WEIGHTS_SAMPLE_BYTES, Math.max(dataStart, size - WEIGHTS_SAMPLE_BYTES)));
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return hash.digest("hex");
+}
+
+/**
+ * Settings as compared on resume: a model is its config and weights hashes, wherever it lives
+ * (a symlink, another mount, a hub id vs its snapshot folder), so its path, hub id and revision
+ * drop out and a difference names the hash; records made before weightsSha256 compare by path.
+ */
+function comparable(there: RunSettings, here: RunSettings): [RunSettings, RunSettings] {
+  const models = (
+    s: RunSettings,
+  ) => [s.baseModel, ...s.pairs.flatMap((p) => [p.positive, p.negative])];
+  const a = structuredClone(there);
+  const b = structuredClone(here);
+  const [ma, mb] = [models(a), models(b)];
+  for (let i = 0; i < Math.min(ma.length, mb.length); i++) {
+    if (ma[i].weightsSha256 === undefined || mb[i].weightsSha256 === undefined) continue;
+    for (const m of [ma[i], mb[i]]) {
+      delete (m as Partial<ModelRecord>).path;
+      delete m.hubId;
+      delete m.revision;
+    }
+  }
+  if (ma.every((m) => m.weightsSha256 !== undefined) || mb.length === 0) return [a, b];
+  // an older run.json: compare what it recorded, not a field it never had
+  for (const m of mb) delete m.weightsSha256;
+  for (const m of ma) delete m.weightsSha256;
+  return [a, b];
+}
+
 /**
  * The first setting that differs, as "name: A there, B here", or undefined when equal.
  * `there` is the run.json on disk, `here` the command being run.
@@ -106,7 +180,9 @@ export function checkRunFolder(dir: string, settings: RunSettings): RunRecord | 
     );
   }
   const record = readRunRecord(runJson);
-  const diff = settingsDifference({ ...record.settings, numRuns: settings.numRuns }, settings);
+  const diff = settingsDifference(
+    ...comparable({ ...record.settings, numRuns: settings.numRuns }, settings),
+  );
   if (diff) {
     throw new UserError(
       `Run folder "${dir}" was made with other settings (${diff}); pass another --output-dir or remove the folder`,
