@@ -1,8 +1,9 @@
 /**
  * Worker that grades one answer at a time: gold normalisation, extraction from the output,
  * and the full `math_equal` comparison, symbolic stage included, all under the grader's
- * deadline. The grader terminates it when a grade overruns, so nothing here needs to be
- * interruptible. Messages in: GradeRequest; out: {ready} once, then for each request an
+ * deadline: the symbolic stage runs under the compute engine's own time limit (what is left of
+ * `timeoutMs` since the request arrived), so a slow comparison ends here as a timeout and the
+ * worker stays usable. The grader terminates a worker that still overruns (a backstop). Messages in: GradeRequest; out: {ready} once, then for each request an
  * ExtractedMessage as soon as the answer is extracted, and a GradeResponse.
  */
 /// <reference lib="deno.worker" />
@@ -24,6 +25,8 @@ export interface GradeRequest {
   gold: string;
   dataset: string;
   stopStrings: readonly string[];
+  /** The limit for the whole grade, from when the worker receives it. */
+  timeoutMs: number;
 }
 
 /** Sent once the prediction is extracted: what a timeout's verdict then reports. */
@@ -40,7 +43,9 @@ export interface GradeResponse extends ExtractedMessage {
   error?: string;
 }
 
-const symbolic = createSymbolicEqual();
+/** performance.now() at which the grade in progress runs out of time. */
+let deadline = Infinity;
+const symbolic = createSymbolicEqual(undefined, () => deadline - performance.now());
 
 function grade(request: GradeRequest): GradeResponse {
   const { id, mode, text, dataset } = request;
@@ -63,6 +68,7 @@ function grade(request: GradeRequest): GradeResponse {
 
 self.onmessage = (event: MessageEvent<GradeRequest>) => {
   const request = event.data;
+  deadline = performance.now() + request.timeoutMs;
   let response: GradeResponse;
   try {
     response = grade(request);
@@ -74,4 +80,7 @@ self.onmessage = (event: MessageEvent<GradeRequest>) => {
   self.postMessage({ ...response, done: true });
 };
 
+// The compute engine builds its rule sets on first use (a second or more on a busy machine):
+// done here, before "ready", so it never counts against an answer's limit.
+symbolic("\\sqrt{8}", "2\\sqrt{2}");
 self.postMessage({ ready: true });

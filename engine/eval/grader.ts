@@ -36,7 +36,16 @@ export interface GraderOptions {
 }
 
 /** What a worker is asked, without the id the pool gives it. */
-type Job = Omit<GradeRequest, "id">;
+type Job = Omit<GradeRequest, "id" | "timeoutMs">;
+
+/**
+ * How long past its limit a worker may take to give up before it is terminated. At the limit
+ * the verdict is "timeout" at once; the worker then stops by itself at its next deadline check
+ * (the compute engine checks between its steps, so this takes up to about a second), and its
+ * late answer is dropped. Terminating is the last resort: Deno 2.9 cannot stop a worker stuck
+ * in a synchronous loop (denoland/deno#35657), which would keep a core busy for the whole run.
+ */
+const DRAIN_MS = 20_000;
 
 interface Task {
   job: Job;
@@ -49,7 +58,13 @@ interface Task {
 interface Slot {
   worker: Worker;
   ready: boolean;
-  running?: { id: number; task: Task; timer: ReturnType<typeof setTimeout> };
+  running?: {
+    id: number;
+    task: Task;
+    timer: ReturnType<typeof setTimeout>;
+    /** Past its limit: the verdict was given, the worker has yet to give up. */
+    expired?: boolean;
+  };
 }
 
 /** Workers that each grade one answer at a time under a deadline. */
@@ -119,7 +134,8 @@ class WorkerPool {
       const id = this.#nextId++;
       const timer = setTimeout(() => this.#expire(slot), this.timeoutMs);
       slot.running = { id, task, timer };
-      slot.worker.postMessage({ id, ...task.job } satisfies GradeRequest);
+      const request: GradeRequest = { id, ...task.job, timeoutMs: this.timeoutMs };
+      slot.worker.postMessage(request);
     }
   }
 
@@ -128,17 +144,24 @@ class WorkerPool {
     if (!running || running.id !== response.id) return;
     clearTimeout(running.timer);
     slot.running = undefined;
-    const { extracted, gold, correct, timeout, error } = response;
-    const verdict = { extracted, gold, correct, timeout };
-    running.task.resolve(error === undefined ? verdict : { ...verdict, error });
+    if (!running.expired) {
+      const { extracted, gold, correct, timeout, error } = response;
+      const verdict = { extracted, gold, correct, timeout };
+      running.task.resolve(error === undefined ? verdict : { ...verdict, error });
+    }
     this.#pump();
   }
 
   #expire(slot: Slot): void {
     const running = slot.running;
     if (!running) return;
-    this.#replace(slot);
+    if (running.expired) { // it never gave up: the last resort
+      this.#replace(slot);
+      return;
+    }
+    running.expired = true;
     running.task.resolve({ ...running.task.partial, correct: false, timeout: true });
+    running.timer = setTimeout(() => this.#expire(slot), DRAIN_MS);
   }
 
   #crashed(slot: Slot, err: Error): void {

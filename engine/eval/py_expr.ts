@@ -24,6 +24,11 @@ export class PyParseError extends Error {}
 /** Python would compute for longer than any time limit (e.g. 9**9**9): report a timeout. */
 export class TooExpensiveError extends Error {}
 
+/** The largest exact integer computed (bits); a bigger power is reported as a timeout. */
+export const MAX_EXACT_BITS = 2 ** 24;
+/** The largest n whose n! is computed exactly. */
+export const MAX_FACTORIAL = 20000;
+
 const TOKEN_RE =
   /\s*(?:(\d[\d_]*(?:\.[\d_]*)?(?:[eE][+-]?\d+)?|\.\d[\d_]*(?:[eE][+-]?\d+)?)|([\p{L}_][\p{L}\p{N}_]*)|(\*\*|\/\/|==|!=|<=|>=|!!|[-+*/%^&|~()[\]{},<>!]))/uy;
 
@@ -117,7 +122,7 @@ function power(a: PyValue, b: PyValue): PyValue {
       (ra[0] < 0n ? -ra[0] : ra[0]).toString(2).length + ra[1].toString(2).length,
     );
     const e = b.v < 0n ? -b.v : b.v;
-    if (bits * e > 1n << 24n) throw new TooExpensiveError("integer power too large");
+    if (bits * e > BigInt(MAX_EXACT_BITS)) throw new TooExpensiveError("integer power too large");
     const n = ra[0] ** e;
     const d = ra[1] ** e;
     return b.v < 0n ? rat(d, n) : rat(n, d);
@@ -145,7 +150,7 @@ function xor(a: PyValue, b: PyValue): PyValue {
 function factorial(v: PyValue, double: boolean): PyValue {
   if (v.k === "int" && !double) {
     if (v.v < 0n) return { k: "expr", json: "ComplexInfinity" };
-    if (v.v > 20000n) throw new TooExpensiveError("factorial too large");
+    if (v.v > BigInt(MAX_FACTORIAL)) throw new TooExpensiveError("factorial too large");
     let f = 1n;
     for (let i = 2n; i <= v.v; i++) f *= i;
     return int(f);

@@ -11,6 +11,7 @@ import { ComputeEngine, type Expression, isFunction, isNumber } from "@cortex-js
 import type { SymbolicEqual } from "./math_equal.ts";
 import { isClose } from "./python_compat.ts";
 import { parsePython, pyKey, pyToJson, type PyValue, TooExpensiveError } from "./py_expr.ts";
+import { checkExactSize } from "./exact_size.ts";
 import { parseSympyLatex, SympyLatexError } from "./sympy_latex.ts";
 
 type Parsed =
@@ -32,8 +33,10 @@ function fromPython(ce: ComputeEngine, v: PyValue): Parsed {
     };
   }
   if (v.k === "opaque") return { kind: "opaque", repr: v.repr };
+  const json = pyToJson(v);
+  checkExactSize(json);
   // deno-lint-ignore no-explicit-any
-  const e = ce.box(pyToJson(v) as any);
+  const e = ce.box(json as any);
   return e.isValid ? { kind: "ce", e } : { kind: "opaque", repr: pyKey(v) };
 }
 
@@ -45,8 +48,10 @@ function parseAnswer(ce: ComputeEngine, text: string): Parsed {
   const variants = [text.replaceAll("\\\\", "\\"), text];
   for (const v of variants) {
     try {
+      const json = parseSympyLatex(v);
+      checkExactSize(json);
       // deno-lint-ignore no-explicit-any
-      const e = ce.box(parseSympyLatex(v) as any);
+      const e = ce.box(json as any);
       if (e.isValid) return { kind: "ce", e };
     } catch (err) {
       if (!(err instanceof SympyLatexError)) throw err;
@@ -63,7 +68,8 @@ function parseAnswer(ce: ComputeEngine, text: string): Parsed {
     try {
       const e = parseLatex(ce, latex2sympyText(v));
       if (e.isValid && !e.isSame(ce.box("Nothing"))) return { kind: "ce", e };
-    } catch {
+    } catch (err) {
+      if (err instanceof TooExpensiveError) throw err;
       // as the harness: try the next parser
     }
   }
@@ -102,8 +108,10 @@ function parseLatex(ce: ComputeEngine, latex: string): Expression {
     }
     return [j[0], ...args];
   };
+  const json = fix(ce.parse(latex, { form: "raw" }).json);
+  checkExactSize(json);
   // deno-lint-ignore no-explicit-any
-  return ce.box(fix(ce.parse(latex, { form: "raw" }).json) as any);
+  return ce.box(json as any);
 }
 
 function numbersEqual(a: Expression, b: Expression): boolean {
@@ -146,6 +154,7 @@ function agreeAtSamplePoints(ce: ComputeEngine, a: Expression, b: Expression): b
   const diff = ce.box(["Subtract", a, b]).simplify();
   let compared = 0;
   for (let p = 0; p < SAMPLE_POINTS.length; p++) {
+    checkDeadline(ce);
     const point: Record<string, Expression> = {};
     names.forEach((name, j) => {
       point[name] = ce.number(SAMPLE_POINTS[(p + j) % SAMPLE_POINTS.length] * (1 + 0.173 * j));
@@ -172,10 +181,14 @@ function provablyEqual(ce: ComputeEngine, a: Expression, b: Expression): boolean
   if (!isPlainExpression(a) || !isPlainExpression(b)) return false;
   try {
     if (ce.box(["Subtract", a, b]).simplify().isSame(0)) return true;
-  } catch { /* undecided */ }
+  } catch (err) {
+    rethrowLimit(err); // otherwise undecided
+  }
+  checkDeadline(ce);
   try {
     return agreeAtSamplePoints(ce, a, b);
-  } catch {
+  } catch (err) {
+    rethrowLimit(err);
     return false;
   }
 }
@@ -214,11 +227,31 @@ function matricesRoundEqual(a: Expression, b: Expression): boolean {
   return ma.every((row, i) => row.length === mb[i].length && row.every((v, j) => v === mb[i][j]));
 }
 
-function attempt(step: () => boolean): boolean {
+/** The compute engine's deadline error (checked by name: it is not exported as a class). */
+function isCancellation(err: unknown): boolean {
+  return err instanceof Error && err.name === "CancellationError";
+}
+
+/** Rethrows what ends a comparison (a cost bound, the time limit); other errors mean "no". */
+function rethrowLimit(err: unknown): void {
+  if (err instanceof TooExpensiveError) throw err;
+  if (isCancellation(err)) throw new TooExpensiveError("past the time limit");
+}
+
+/** Throws when the engine's time limit (withTimeLimit) has passed: no next stage is started. */
+function checkDeadline(ce: ComputeEngine): void {
+  const deadline = ce._deadline;
+  if (deadline !== undefined && Date.now() > deadline) {
+    throw new TooExpensiveError("past the time limit");
+  }
+}
+
+function attempt(ce: ComputeEngine, step: () => boolean): boolean {
+  checkDeadline(ce);
   try {
     return step();
   } catch (err) {
-    if (err instanceof TooExpensiveError) throw err;
+    rethrowLimit(err);
     return false;
   }
 }
@@ -227,22 +260,37 @@ function attempt(step: () => boolean): boolean {
 export function symbolicEqual(ce: ComputeEngine, a: string, b: string): boolean {
   const pa = parseAnswer(ce, a);
   const pb = parseAnswer(ce, b);
-  if (attempt(() => sameObject(pa, pb))) return true;
+  if (attempt(ce, () => sameObject(pa, pb))) return true;
   if (pa.kind !== "ce" || pb.kind !== "ce") return false;
   const ea = pa.e;
   const eb = pb.e;
-  return attempt(() => provablyEqual(ce, ea, eb)) ||
-    attempt(() => relationsEqual(ce, ea, eb)) ||
-    attempt(() => numericallyEqual(ea, eb)) ||
-    attempt(() => matricesRoundEqual(ea, eb));
+  return attempt(ce, () => provablyEqual(ce, ea, eb)) ||
+    attempt(ce, () => relationsEqual(ce, ea, eb)) ||
+    attempt(ce, () => numericallyEqual(ea, eb)) ||
+    attempt(ce, () => matricesRoundEqual(ea, eb));
 }
 
-/** A SymbolicEqual over its own engine; each call gets a fresh scope for its symbols. */
-export function createSymbolicEqual(ce: ComputeEngine = new ComputeEngine()): SymbolicEqual {
+/**
+ * A SymbolicEqual over its own engine; each call gets a fresh scope for its symbols. With
+ * `remainingMs`, each call runs under the engine's own deadline (withTimeLimit) and throws
+ * TooExpensiveError when it passes: the worker then answers "timeout" itself, where a
+ * terminate() from outside would leave a busy worker computing (Deno 2.9 does not stop a worker
+ * stuck in a synchronous loop; denoland/deno#35657).
+ */
+export function createSymbolicEqual(
+  ce: ComputeEngine = new ComputeEngine(),
+  remainingMs?: () => number,
+): SymbolicEqual {
   return (a, b) => {
     ce.pushScope();
     try {
-      return symbolicEqual(ce, a, b);
+      if (!remainingMs) return symbolicEqual(ce, a, b);
+      const ms = remainingMs();
+      if (ms <= 0) throw new TooExpensiveError("past the time limit");
+      return ce.withTimeLimit(ms, () => symbolicEqual(ce, a, b));
+    } catch (err) {
+      if (isCancellation(err)) throw new TooExpensiveError("past the time limit");
+      throw err;
     } finally {
       ce.popScope();
     }
