@@ -17,7 +17,6 @@ import { type RunOutputs, sampleComplete, writeMetrics, writePrediction } from "
 import { checkRunFolder, writeRunRecord, writeRunRecordOnce } from "./run_json.ts";
 import { assembleShards } from "./assemble.ts";
 import { checkSharding, shardLabel } from "./shards.ts";
-import { UserError } from "../errors.ts";
 import { rowSeed } from "./seeds.ts";
 
 /** What grades a finished sample (eval's Grader has this shape). */
