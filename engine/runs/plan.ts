@@ -4,6 +4,8 @@
  */
 import { type ResolvedModel, resolveModel } from "../hub.ts";
 import { ensureModel } from "../hub_download.ts";
+import { existsSync } from "node:fs";
+import { UserError } from "../errors.ts";
 import { DEFAULT_STOP_STRINGS, loadDataset, type MajRule, renderPrompt } from "../eval/mod.ts";
 import { readJournal, type SampleRecord } from "./journal.ts";
 import { type Layout, runDir, type RunPaths, runPaths, windowOf } from "./layout.ts";
@@ -19,6 +21,7 @@ import {
 } from "./run_json.ts";
 import { ROW_SEED_RULE, rowSeed } from "./seeds.ts";
 import { declaredStopIds, type StopId } from "./stop_ids.ts";
+import { checkSharding, type Shard, shardPaths, shardSlice } from "./shards.ts";
 
 /** One steering pair as given on the command line (model arguments not yet resolved). */
 export interface PairOption {
@@ -55,6 +58,13 @@ export interface RunConfig {
   end?: number;
   limit?: number;
   outputDir: string;
+  /** Run only this shard of the window's rows (--shard, or a Slurm array task's). */
+  shard?: Shard;
+  /**
+   * A worker of --data-parallel-size with this many workers: the plan is shard 0 of the
+   * queue's shards (planShard gives the others), as many as run.json records or queueShards.
+   */
+  queueWorkers?: number;
   /** The command line, recorded in run.json. */
   command?: string[];
 }
@@ -97,6 +107,21 @@ export interface RunPlan {
   total: number;
   /** The stop ids and where each came from (settings.stopIds lists the ids). */
   stopIds: StopId[];
+  /**
+   * Set when this plan is one shard: dataset, prompts, total, done and the journal and
+   * checkpoint paths are then the shard's; this holds the whole window the shards make up.
+   */
+  sharded?: ShardedPlan;
+}
+
+/** The whole run a shard plan is part of. */
+export interface ShardedPlan {
+  shard: Shard;
+  /** Every row of the window, and its prompts (the prediction files' rows). */
+  window: RunDataset;
+  windowPrompts: string[];
+  /** The shard's lock file in the run folder. */
+  lockName: string;
 }
 
 /** Builds the plan for `config`; throws UserError for anything the user must fix. */
@@ -159,6 +184,16 @@ export async function planRun(config: RunConfig): Promise<RunPlan> {
     temperature: config.temperature,
   }));
   const found = checkRunFolder(paths.dir, settings);
+  const shard = config.shard ?? (config.queueWorkers === undefined ? undefined : {
+    index: 0,
+    count: found?.sharding?.count ?? queueShards(dataset.rows.length, config.queueWorkers),
+  });
+  if (found) checkSharding(paths.dir, found.sharding, shard);
+  if (found?.sharding && found.settings.numRuns !== config.numRuns) {
+    throw new UserError(
+      `Run folder "${paths.dir}" is a sharded run of --num-runs ${found.settings.numRuns}; a sharded run cannot grow or shrink, so pass --num-runs ${found.settings.numRuns} or pick another --output-dir`,
+    );
+  }
   const recordedRuns = found?.settings.numRuns ?? config.numRuns;
   const growing = config.numRuns > recordedRuns;
   const existing = found && growing
@@ -181,12 +216,11 @@ export async function planRun(config: RunConfig): Promise<RunPlan> {
     versions: versions(),
     command: config.command ?? [],
     createdAt: new Date().toISOString(),
+    sharding: shard
+      ? { count: shard.count, split: "contiguous", layout: config.layout ?? "rast" }
+      : undefined,
   };
-  const journalled = existing ? readJournal(paths.journal).records : new Map();
-  const done = new Map<string, SampleRecord>(
-    [...journalled].filter(([, r]) => r.sample < config.numRuns),
-  );
-  return {
+  const whole: RunPlan = {
     config,
     dataset,
     prompts,
@@ -197,9 +231,64 @@ export async function planRun(config: RunConfig): Promise<RunPlan> {
     resuming: existing !== undefined,
     growing,
     reportOnly: config.numRuns < recordedRuns,
-    done,
+    done: new Map(),
     total: dataset.rows.length * config.numRuns,
     stopIds,
+  };
+  const plan = shard ? shardOf(whole, shard) : whole;
+  if (existing) readDone(plan);
+  return plan;
+}
+
+/**
+ * How many shards a --data-parallel-size run of `rows` rows is cut into: several per worker,
+ * so a worker that finishes early takes another and a slow shard does not hold the rest.
+ */
+export function queueShards(rows: number, workers: number): number {
+  return Math.max(1, Math.min(rows, 4 * workers));
+}
+
+/** The plan of shard `index` of the run that `plan` (a shard's) is part of. */
+export function planShard(plan: RunPlan, index: number): RunPlan {
+  if (!plan.sharded) throw new Error("planShard needs the plan of a shard");
+  const { window, windowPrompts, shard } = plan.sharded;
+  const whole: RunPlan = {
+    ...plan,
+    dataset: window,
+    prompts: windowPrompts,
+    paths: runPaths(plan.paths.dir),
+    done: new Map(),
+  };
+  const next = shardOf(whole, { index, count: shard.count });
+  if (existsSync(next.paths.journal)) readDone(next);
+  return next;
+}
+
+/** Fills plan.done from its journal (samples of the first --num-runs). */
+function readDone(plan: RunPlan): void {
+  for (const [key, r] of readJournal(plan.paths.journal).records) {
+    if (r.sample < plan.config.numRuns) plan.done.set(key, r);
+  }
+}
+
+/** The plan of one shard of `whole`: its rows, prompts, journal and checkpoints. */
+function shardOf(whole: RunPlan, shard: Shard): RunPlan {
+  const { start, end } = shardSlice(whole.dataset.rows.length, shard);
+  const files = shardPaths(whole.paths.dir, shard);
+  const rows = whole.dataset.rows.slice(start, end);
+  return {
+    ...whole,
+    dataset: { name: whole.dataset.name, rows },
+    prompts: whole.prompts.slice(start, end),
+    paths: { ...whole.paths, journal: files.journal, inflight: files.inflight },
+    done: new Map(),
+    total: rows.length * whole.config.numRuns,
+    sharded: {
+      shard,
+      window: whole.dataset,
+      windowPrompts: whole.prompts,
+      lockName: files.lockName,
+    },
   };
 }
 

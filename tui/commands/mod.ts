@@ -8,12 +8,14 @@ import { register as registerGrade } from "./grade.ts";
 import { register as registerDemo } from "./demo.ts";
 import { register as registerDebug } from "./debug.ts";
 import { register as registerAnalyze } from "./analyze.ts";
+import { register as registerStatus } from "./status.ts";
 
 export type RegisterCommand = (program: Command) => void;
 
 export const commandModules: RegisterCommand[] = [
   registerDemo,
   registerRun,
+  registerStatus,
   registerDebug,
   registerModelCommands,
   registerBench,

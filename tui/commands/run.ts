@@ -2,7 +2,7 @@
  * `rast run`: sample a dataset with RAST and write the authors' results layout. Declares options
  * only; the action imports the implementation lazily so --help stays instant.
  */
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { addDeviceOptions, addSteeringOptions, repeatable } from "./options.ts";
 
 /** Registers `run` on the program. */
@@ -87,6 +87,21 @@ export function register(program: Command): void {
     .option("--start <n>", "first data row, 0-based (the run covers rows start..end-1)")
     .option("--end <n>", "the row after the last one")
     .option("--output-dir <dir>", "results root", "results")
+    .option(
+      "--shard <i/N>",
+      "run only shard i of N (contiguous slices of the rows; default: the Slurm array task's, " +
+        "from SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT); all shards share one run folder " +
+        "and the last to finish writes the prediction files and metrics.json",
+    )
+    .option(
+      "--data-parallel-size <n>",
+      "worker processes, each with its own --tensor-parallel-size devices (CUDA_VISIBLE_DEVICES), " +
+        "taking shards of the run from a shared queue (default 1)",
+    )
+    .addOption(
+      new Option("--data-parallel-worker <n>", "(internal) a worker of n taking shards")
+        .hideHelp(),
+    )
     .option(
       "--wait",
       "if another process is writing this run's folder, wait for it instead of refusing",
