@@ -8,12 +8,14 @@ import { register as registerGrade } from "./grade.ts";
 import { register as registerDemo } from "./demo.ts";
 import { register as registerDebug } from "./debug.ts";
 import { register as registerAnalyze } from "./analyze.ts";
+import { register as registerSlurm } from "./slurm.ts";
 
 export type RegisterCommand = (program: Command) => void;
 
 export const commandModules: RegisterCommand[] = [
   registerDemo,
   registerRun,
+  registerSlurm,
   registerDebug,
   registerModelCommands,
   registerBench,
