@@ -9,6 +9,7 @@
 import { join } from "node:path";
 import { authorsDatasetName } from "../../datasets/mod.ts";
 import { UserError } from "../errors.ts";
+import { makeDirDurable } from "./atomic.ts";
 
 /** Which folder names a run uses. */
 export type Layout = "rast" | "authors";
@@ -134,4 +135,28 @@ export function windowOf(
   }
   if (opts.limit !== undefined) end = Math.min(end, start + opts.limit);
   return { start, end };
+}
+
+/** Creates the run folder, turning the OS's refusal into one line that names the fix. */
+export function makeRunDir(dir: string): void {
+  try {
+    makeDirDurable(dir);
+    if (!Deno.statSync(dir).isDirectory) fail(dir, "it is not a folder");
+  } catch (err) {
+    if (err instanceof UserError) throw err;
+    const why = err instanceof Deno.errors.PermissionDenied
+      ? "permission denied"
+      : err instanceof Deno.errors.AlreadyExists || err instanceof Deno.errors.NotADirectory
+      ? "a file is in the way"
+      : err instanceof Error
+      ? err.message
+      : String(err);
+    fail(dir, why);
+  }
+}
+
+function fail(dir: string, why: string): never {
+  throw new UserError(
+    `Cannot create the run folder "${dir}": ${why}; pass an --output-dir you can write to`,
+  );
 }

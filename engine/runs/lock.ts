@@ -39,15 +39,44 @@ function c(): Deno.DynamicLibrary<typeof LIBC_SYMBOLS>["symbols"] {
   return libc;
 }
 
+/** Who a lock file says holds it (the last holder's, if it is free now). */
+export function readLockHolder(path: string): { pid?: number; host?: string; since?: string } {
+  try {
+    return JSON.parse(Deno.readTextFileSync(path).trim());
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Whether some process holds the lock file at `path` now (false when it does not exist). It
+ * takes the lock for an instant to find out, writing nothing.
+ */
+export function lockHeld(path: string): boolean {
+  let fd: number;
+  try {
+    Deno.statSync(path);
+    fd = openLockFile(path);
+  } catch {
+    return false;
+  }
+  const free = c().flock(fd, LOCK_EX | LOCK_NB) === 0;
+  c().close(fd);
+  return !free;
+}
+
 /** Who holds a lock, as its file says ("" when it could not be read). */
 function holderOf(path: string): string {
-  try {
-    const text = Deno.readTextFileSync(path).trim();
-    const holder = JSON.parse(text) as { pid?: number; host?: string };
-    return `pid ${holder.pid} on ${holder.host}`;
-  } catch {
-    return "another process";
+  const holder = readLockHolder(path);
+  return holder.pid === undefined ? "another process" : `pid ${holder.pid} on ${holder.host}`;
+}
+
+function openLockFile(path: string): number {
+  const fd = c().open(new TextEncoder().encode(path + "\0"), O_RDWR | O_CREAT | O_CLOEXEC, 0o644);
+  if (fd < 0) {
+    throw new UserError(`Cannot create the lock file "${path}"; make the output folder writable`);
   }
+  return fd;
 }
 
 /** A held run-folder lock; release() (or the process's end) lets the next writer in. */
@@ -62,24 +91,20 @@ export class RunLock {
 
   /**
    * Takes the lock of `dir` (the folder must exist). Held by another process: refused at once
-   * with the holder named, or with `wait` blocks until it is free.
+   * with the holder named, or with `wait` blocks until it is free. `name` picks another lock
+   * file in the folder (a shard's), `label` what a refusal calls it.
    */
   static async acquire(
     dir: string,
-    opts: { wait?: boolean; name?: string } = {},
+    opts: { wait?: boolean; name?: string; label?: string } = {},
   ): Promise<RunLock> {
     const path = join(dir, opts.name ?? LOCK_FILE);
-    const fd = c().open(new TextEncoder().encode(path + "\0"), O_RDWR | O_CREAT | O_CLOEXEC, 0o644);
-    if (fd < 0) {
-      throw new UserError(
-        `Cannot create the lock file "${path}"; make the output folder writable`,
-      );
-    }
+    const fd = openLockFile(path);
     if (c().flock(fd, LOCK_EX | LOCK_NB) !== 0) {
       if (!opts.wait) {
         c().close(fd);
         throw new UserError(
-          `Run folder "${dir}" is in use by ${
+          `${opts.label ?? `Run folder "${dir}"`} is in use by ${
             holderOf(path)
           }; wait for it to finish, pass --wait to queue behind it, or pick another --output-dir`,
         );
@@ -89,6 +114,20 @@ export class RunLock {
         throw new Error(`Waiting for the lock "${path}" failed`);
       }
     }
+    return RunLock.#held(path, fd);
+  }
+
+  /** Takes the lock file `name` of `dir` if it is free; undefined when another process holds it. */
+  static tryAcquire(dir: string, name: string): RunLock | undefined {
+    const path = join(dir, name);
+    const fd = openLockFile(path);
+    if (c().flock(fd, LOCK_EX | LOCK_NB) === 0) return RunLock.#held(path, fd);
+    c().close(fd);
+    return undefined;
+  }
+
+  /** Writes the holder (pid, host) into the lock file just taken. */
+  static #held(path: string, fd: number): RunLock {
     const holder = new TextEncoder().encode(
       JSON.stringify({ pid: Deno.pid, host: hostname(), since: new Date().toISOString() }) + "\n",
     );

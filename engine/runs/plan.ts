@@ -4,6 +4,7 @@
  */
 import { type ResolvedModel, resolveModel } from "../hub.ts";
 import { ensureModel } from "../hub_download.ts";
+import { UserError } from "../errors.ts";
 import { DEFAULT_STOP_STRINGS, loadDataset, type MajRule, renderPrompt } from "../eval/mod.ts";
 import { readJournal, type SampleRecord } from "./journal.ts";
 import { type Layout, runDir, type RunPaths, runPaths, windowOf } from "./layout.ts";
@@ -18,6 +19,7 @@ import {
 } from "./run_json.ts";
 import { ROW_SEED_RULE, rowSeed } from "./seeds.ts";
 import { declaredStopIds, type StopId } from "./stop_ids.ts";
+import { checkSharding, type Shard, shardPaths, shardSlice } from "./shards.ts";
 
 /** One steering pair as given on the command line (model arguments not yet resolved). */
 export interface PairOption {
@@ -54,6 +56,8 @@ export interface RunConfig {
   end?: number;
   limit?: number;
   outputDir: string;
+  /** Run only this shard of the window's rows (--shard, or a Slurm array task's). */
+  shard?: Shard;
   /** The command line, recorded in run.json. */
   command?: string[];
 }
@@ -96,6 +100,21 @@ export interface RunPlan {
   total: number;
   /** The stop ids and where each came from (settings.stopIds lists the ids). */
   stopIds: StopId[];
+  /**
+   * Set when this plan is one shard: dataset, prompts, total, done and the journal and
+   * checkpoint paths are then the shard's; this holds the whole window the shards make up.
+   */
+  sharded?: ShardedPlan;
+}
+
+/** The whole run a shard plan is part of. */
+export interface ShardedPlan {
+  shard: Shard;
+  /** Every row of the window, and its prompts (the prediction files' rows). */
+  window: RunDataset;
+  windowPrompts: string[];
+  /** The shard's lock file in the run folder. */
+  lockName: string;
 }
 
 /** Builds the plan for `config`; throws UserError for anything the user must fix. */
@@ -158,6 +177,12 @@ export async function planRun(config: RunConfig): Promise<RunPlan> {
     temperature: config.temperature,
   }));
   const found = checkRunFolder(paths.dir, settings);
+  if (found) checkSharding(paths.dir, found.sharding, config.shard);
+  if (found?.sharding && found.settings.numRuns !== config.numRuns) {
+    throw new UserError(
+      `Run folder "${paths.dir}" is a sharded run of --num-runs ${found.settings.numRuns}; a sharded run cannot grow or shrink, so pass --num-runs ${found.settings.numRuns} or pick another --output-dir`,
+    );
+  }
   const recordedRuns = found?.settings.numRuns ?? config.numRuns;
   const growing = config.numRuns > recordedRuns;
   const existing = found && growing
@@ -180,12 +205,11 @@ export async function planRun(config: RunConfig): Promise<RunPlan> {
     versions: versions(),
     command: config.command ?? [],
     createdAt: new Date().toISOString(),
+    sharding: config.shard
+      ? { count: config.shard.count, split: "contiguous", layout: config.layout ?? "rast" }
+      : undefined,
   };
-  const journalled = existing ? readJournal(paths.journal).records : new Map();
-  const done = new Map<string, SampleRecord>(
-    [...journalled].filter(([, r]) => r.sample < config.numRuns),
-  );
-  return {
+  const whole: RunPlan = {
     config,
     dataset,
     prompts,
@@ -196,9 +220,33 @@ export async function planRun(config: RunConfig): Promise<RunPlan> {
     resuming: existing !== undefined,
     growing,
     reportOnly: config.numRuns < recordedRuns,
-    done,
+    done: new Map(),
     total: dataset.rows.length * config.numRuns,
     stopIds,
+  };
+  const plan = config.shard ? shardOf(whole, config.shard) : whole;
+  const journalled = existing ? readJournal(plan.paths.journal).records : new Map();
+  for (const [key, r] of journalled) if (r.sample < config.numRuns) plan.done.set(key, r);
+  return plan;
+}
+
+/** The plan of one shard of `whole`: its rows, prompts, journal and checkpoints. */
+function shardOf(whole: RunPlan, shard: Shard): RunPlan {
+  const { start, end } = shardSlice(whole.dataset.rows.length, shard);
+  const files = shardPaths(whole.paths.dir, shard);
+  const rows = whole.dataset.rows.slice(start, end);
+  return {
+    ...whole,
+    dataset: { name: whole.dataset.name, rows },
+    prompts: whole.prompts.slice(start, end),
+    paths: { ...whole.paths, journal: files.journal, inflight: files.inflight },
+    total: rows.length * whole.config.numRuns,
+    sharded: {
+      shard,
+      window: whole.dataset,
+      windowPrompts: whole.prompts,
+      lockName: files.lockName,
+    },
   };
 }
 

@@ -4,9 +4,11 @@
  */
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { UserError } from "../errors.ts";
-import { writeTextAtomic } from "./atomic.ts";
+import { syncDir, writeTextAtomic } from "./atomic.ts";
+import { isShardLockName, type ShardingRecord } from "./shards.ts";
+import { LOCK_FILE } from "./lock.ts";
 
 /** A model as run.json records it. */
 export interface ModelRecord {
@@ -51,6 +53,8 @@ export interface RunRecord {
   versions: { rast: string; deno: string; v8: string; typescript: string };
   command: string[];
   createdAt: string;
+  /** Set when the run is split into shards (engine/runs/shards.ts); absent when it is not. */
+  sharding?: ShardingRecord;
 }
 
 /** sha256 of a string or bytes, hex. */
@@ -100,7 +104,10 @@ export function checkRunFolder(dir: string, settings: RunSettings): RunRecord | 
   if (!existsSync(dir)) return undefined;
   const runJson = join(dir, "run.json");
   if (!existsSync(runJson)) {
-    if (readdirSync(dir).length === 0) return undefined;
+    // Locks and a run.json being written by another shard hold no results.
+    const holdsResults = (name: string) =>
+      name !== LOCK_FILE && !isShardLockName(name) && !/^run\.json\.tmp-\d+$/.test(name);
+    if (!readdirSync(dir).some(holdsResults)) return undefined;
     throw new UserError(
       `Run folder "${dir}" has files but no run.json, so rast cannot tell how they were made; pass another --output-dir or empty the folder`,
     );
@@ -136,6 +143,25 @@ export function readRunRecord(path: string): RunRecord {
 /** Writes run.json atomically. */
 export async function writeRunRecord(path: string, record: RunRecord): Promise<void> {
   await writeTextAtomic(path, JSON.stringify(record, null, 2) + "\n");
+}
+
+/**
+ * Writes run.json unless one is there already (first writer wins, atomically: the complete file
+ * is hard-linked into place, which fails if the name exists). Returns whether this call wrote it.
+ */
+export async function writeRunRecordOnce(path: string, record: RunRecord): Promise<boolean> {
+  const tmp = `${path}.tmp-${Deno.pid}`;
+  await writeTextAtomic(tmp, JSON.stringify(record, null, 2) + "\n");
+  try {
+    Deno.linkSync(tmp, path);
+    syncDir(dirname(path));
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.AlreadyExists) return false;
+    throw err;
+  } finally {
+    Deno.removeSync(tmp);
+  }
 }
 
 /** rast's version (git describe of the checkout when available), Deno's, V8's, TypeScript's. */

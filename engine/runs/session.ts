@@ -5,18 +5,18 @@
  * as soon as every row of that sample index is done. metrics.json is written when all are.
  * Samples in flight are checkpointed (inflight.ts) and a resumed run continues them mid-sample.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import type { EngineEvent, GenerateRequest, RastEngine } from "../events.ts";
-import { computeMetrics, type Metrics } from "../eval/mod.ts";
-import { verdictsFileText } from "../eval/results.ts";
-import { makeDirDurable, writeTextAtomic } from "./atomic.ts";
+import type { Metrics } from "../eval/mod.ts";
+import { makeRunDir } from "./layout.ts";
 import { Journal, sampleKey, type SampleRecord, type Verdict } from "./journal.ts";
 import { Checkpointer, InflightLog } from "./inflight.ts";
 import { RunLock } from "./lock.ts";
 import type { RunPlan } from "./plan.ts";
-import { predictionFileText } from "./predictions.ts";
-import { writeRunRecord } from "./run_json.ts";
-import { UserError } from "../errors.ts";
+import { type RunOutputs, sampleComplete, writeMetrics, writePrediction } from "./outputs.ts";
+import { checkRunFolder, writeRunRecord, writeRunRecordOnce } from "./run_json.ts";
+import { assembleShards } from "./assemble.ts";
+import { checkSharding, shardLabel } from "./shards.ts";
 import { rowSeed } from "./seeds.ts";
 
 /** What grades a finished sample (eval's Grader has this shape). */
@@ -42,6 +42,11 @@ export interface RunSummary {
   failed: number;
   /** A write failed (a full disk): the run stopped there; everything before it is kept. */
   writeFailed: boolean;
+  /**
+   * A shard's run: its counts above are the shard's; `complete` says the shard is, `metrics`
+   * is set when this shard was the last and assembled the run.
+   */
+  shards?: { index: number; count: number; done: number };
 }
 
 /** Per-call options of RunSession.events. */
@@ -62,9 +67,38 @@ export async function startRun(
   opts: { wait?: boolean } = {},
 ): Promise<RunSession> {
   makeRunDir(plan.paths.dir);
-  const lock = await RunLock.acquire(plan.paths.dir, { wait: opts.wait });
+  const { sharded } = plan;
+  const lock = await RunLock.acquire(plan.paths.dir, {
+    wait: opts.wait,
+    name: sharded?.lockName,
+    label: sharded && `Shard ${shardLabel(sharded.shard)} of run folder "${plan.paths.dir}"`,
+  });
+  return await openRun(plan, grader, lock);
+}
+
+/**
+ * startRun for a worker taking shards from a queue: the shard's session, or undefined when
+ * another process holds the shard's lock.
+ */
+export async function tryStartShard(
+  plan: RunPlan,
+  grader: SampleGrader,
+): Promise<RunSession | undefined> {
+  if (!plan.sharded) throw new Error("tryStartShard needs the plan of a shard");
+  makeRunDir(plan.paths.dir);
+  const lock = RunLock.tryAcquire(plan.paths.dir, plan.sharded.lockName);
+  return lock && await openRun(plan, grader, lock);
+}
+
+async function openRun(plan: RunPlan, grader: SampleGrader, lock: RunLock): Promise<RunSession> {
   try {
-    if (!existsSync(plan.paths.runJson) || plan.growing) {
+    if (plan.sharded) {
+      // The first shard to start writes run.json; every other checks it is its own run's.
+      if (!await writeRunRecordOnce(plan.paths.runJson, plan.record)) {
+        const found = checkRunFolder(plan.paths.dir, plan.record.settings);
+        checkSharding(plan.paths.dir, found?.sharding, plan.sharded.shard);
+      }
+    } else if (!existsSync(plan.paths.runJson) || plan.growing) {
       await writeRunRecord(plan.paths.runJson, plan.record);
     }
     const journal = Journal.open(plan.paths.journal);
@@ -84,30 +118,6 @@ export async function startRun(
     lock.release();
     throw err;
   }
-}
-
-/** Creates the run folder, turning the OS's refusal into one line that names the fix. */
-function makeRunDir(dir: string): void {
-  try {
-    makeDirDurable(dir);
-    if (!Deno.statSync(dir).isDirectory) fail(dir, "it is not a folder");
-  } catch (err) {
-    if (err instanceof UserError) throw err;
-    const why = err instanceof Deno.errors.PermissionDenied
-      ? "permission denied"
-      : err instanceof Deno.errors.AlreadyExists || err instanceof Deno.errors.NotADirectory
-      ? "a file is in the way"
-      : err instanceof Error
-      ? err.message
-      : String(err);
-    fail(dir, why);
-  }
-}
-
-function fail(dir: string, why: string): never {
-  throw new UserError(
-    `Cannot create the run folder "${dir}": ${why}; pass an --output-dir you can write to`,
-  );
 }
 
 /** A run open for writing; see the module comment. */
@@ -254,9 +264,24 @@ export class RunSession {
     await this.settle();
     await this.writeCompletePredictions();
     const complete = this.done === this.total;
-    const metrics = complete ? await this.#writeMetrics(k) : undefined;
+    let metrics: Metrics | undefined;
+    let shards: RunSummary["shards"];
+    const { sharded } = this.plan;
+    if (sharded) {
+      const assembly = complete
+        ? await assembleShards(this.#windowOutputs(), sharded.shard.count, { k })
+        : undefined;
+      metrics = assembly?.metrics;
+      shards = { ...sharded.shard, done: assembly?.shardsDone ?? 0 };
+    } else if (complete) {
+      metrics = await writeMetrics(this.#windowOutputs(), this.#journal.records, {
+        k,
+        write: !this.plan.reportOnly,
+      });
+    }
     this.close();
     return {
+      shards,
       dir: this.plan.paths.dir,
       total: this.total,
       done: this.done,
@@ -277,8 +302,12 @@ export class RunSession {
     this.#lock.release();
   }
 
-  /** Writes each prediction file whose sample index is done for every row and not on disk yet. */
+  /**
+   * Writes each prediction file whose sample index is done for every row and not on disk yet
+   * (a shard writes none: the last shard to finish assembles them).
+   */
   async writeCompletePredictions(): Promise<void> {
+    if (this.plan.sharded) return;
     for (let s = 0; s < this.plan.config.numRuns; s++) await this.#writePredictionIfComplete(s);
   }
 
@@ -376,39 +405,22 @@ export class RunSession {
   }
 
   async #writePredictionIfComplete(sample: number): Promise<void> {
-    if (this.#written.has(sample)) return;
-    const { dataset } = this.plan;
-    const records = this.#journal.records;
-    if (!dataset.rows.every((r) => records.has(sampleKey(r.index, sample)))) return;
+    if (this.#written.has(sample) || this.plan.sharded) return;
+    const out = this.#windowOutputs();
+    if (!sampleComplete(out, sample, this.#journal.records)) return;
     this.#written.add(sample);
-    const path = this.plan.paths.prediction(sample);
-    const text = predictionFileText(dataset, sample, records, {
-      layout: this.plan.config.layout ?? "rast",
-      prompts: this.plan.prompts,
-    });
-    if (existsSync(path) && readFileSync(path, "utf8") === text) return;
-    await writeTextAtomic(path, text);
+    await writePrediction(out, sample, this.#journal.records);
   }
 
-  /**
-   * metrics.json and verdicts.jsonl over the first --num-runs samples; a run reported on fewer
-   * samples than it holds (reportOnly) keeps the files of the whole run.
-   */
-  async #writeMetrics(k?: number): Promise<Metrics> {
-    const { dataset, config, paths } = this.plan;
-    const verdicts = Array.from(
-      { length: config.numRuns },
-      (_, s) => dataset.rows.map((r) => this.#journal.records.get(sampleKey(r.index, s))!.verdict),
-    );
-    const metrics = computeMetrics(dataset, verdicts, { k: k ?? config.numRuns });
-    if (this.plan.reportOnly) return metrics;
-    await writeIfChanged(paths.verdicts, verdictsFileText(dataset.rows, verdicts));
-    await writeIfChanged(paths.metrics, JSON.stringify(metrics, null, 2) + "\n");
-    return metrics;
+  /** What the run's derived files are made of: the whole window (a shard's run's included). */
+  #windowOutputs(): RunOutputs {
+    const { sharded, config, paths } = this.plan;
+    return {
+      dataset: sharded?.window ?? this.plan.dataset,
+      prompts: sharded?.windowPrompts ?? this.plan.prompts,
+      layout: config.layout ?? "rast",
+      numRuns: config.numRuns,
+      paths,
+    };
   }
-}
-
-/** Writes `text` atomically unless the file already holds exactly it. */
-async function writeIfChanged(path: string, text: string): Promise<void> {
-  if (!existsSync(path) || readFileSync(path, "utf8") !== text) await writeTextAtomic(path, text);
 }

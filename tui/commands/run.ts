@@ -111,6 +111,17 @@ export function addRunOptions(command: Command): Command {
     .option("--end <n>", "the row after the last one")
     .option("--output-dir <dir>", "results root", "results")
     .option(
+      "--shard <i/N>",
+      "run only shard i of N (contiguous slices of the rows; default: the Slurm array task's, " +
+        "from SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT); all shards share one run folder " +
+        "and the last to finish writes the prediction files and metrics.json",
+    )
+    .option(
+      "--data-parallel-size <n>",
+      "worker processes, each with its own --tensor-parallel-size devices (CUDA_VISIBLE_DEVICES), " +
+        "taking shards of the run from a shared queue (default 1)",
+    )
+    .option(
       "--wait",
       "if another process is writing this run's folder, wait for it instead of refusing",
     )

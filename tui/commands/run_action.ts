@@ -187,6 +187,13 @@ function report(outcome: Outcome, config: RunCommandConfig): void {
     } else console.log(text);
     return;
   }
+  if (summary.complete && summary.shards) {
+    const { index, count, done } = summary.shards;
+    console.error(
+      `rast: shard ${index}/${count} is done (${summary.total} samples); ${done} of ${count} shards are done, and the last to finish writes the prediction files and metrics.json in ${summary.dir} (see ./rast status --res-dir ${summary.dir})`,
+    );
+    return;
+  }
   const failed = summary.failed > 0 ? `; ${summary.failed} samples failed (see above)` : "";
   console.error(
     `rast: ${summary.done}/${summary.total} samples saved in ${summary.dir}${failed}; rerun the same command to do the rest`,

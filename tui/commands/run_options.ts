@@ -6,6 +6,7 @@ import { UserError } from "../../engine/errors.ts";
 import type { RunConfig } from "../../engine/runs/plan.ts";
 import { LAYOUTS } from "../../engine/runs/layout.ts";
 import { MAJ_RULES } from "../../engine/eval/vote.ts";
+import { resolveShard } from "../../engine/runs/shards.ts";
 import {
   integer,
   number,
@@ -45,6 +46,8 @@ export interface RawRunOptions extends RawSteering, RawDevice {
   batch?: boolean;
   json?: boolean;
   saveStats?: boolean;
+  shard?: string;
+  dataParallelSize?: string;
 }
 
 /** Validated options plus how to show progress. */
@@ -66,6 +69,8 @@ export interface RunCommandConfig extends RunConfig {
   saveStats?: boolean;
   /** Queue behind another process holding the run folder instead of refusing (--wait). */
   wait: boolean;
+  /** Worker processes taking shards from a shared queue (--data-parallel-size; 1: none). */
+  dataParallelSize: number;
 }
 
 /**
@@ -124,7 +129,14 @@ export function parseRunOptions(
     deterministic: Boolean(raw.deterministic),
     saveStats: raw.saveStats,
     wait: Boolean(raw.wait),
+    shard: resolveShard(raw.shard),
+    dataParallelSize: integer("--data-parallel-size", raw.dataParallelSize ?? "1", 1, 1024),
   };
+  if (config.dataParallelSize > 1 && config.shard) {
+    throw new UserError(
+      "--data-parallel-size splits the run into shards itself; drop --shard (or run it outside a Slurm job array)",
+    );
+  }
   if (config.start !== undefined && config.end !== undefined && config.end <= config.start) {
     throw new UserError(
       `--end ${config.end} is not after --start ${config.start}; pass an --end above ${config.start}`,
