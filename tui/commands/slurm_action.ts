@@ -21,25 +21,33 @@ export async function slurmCommand(
   command: Command,
 ): Promise<void> {
   const runArgs = runArguments(command);
+  if (raw.shard !== undefined) {
+    throw new UserError(
+      "--shard is set for each array task by the script; drop it and pass --array-size N",
+    );
+  }
   const config = parseRunOptions(raw, {
     alphaGiven: command.getOptionValueSource("alpha") === "cli",
     command: ["run", ...runArgs],
   });
-  const cpu = config.device === "cpu";
   const job = parseSlurmOptions(raw, {
-    gpusPerTask: cpu ? 0 : config.tensorParallelSize,
+    gpusPerTask: config.device === "cpu" ? 0 : config.tensorParallelSize,
     jobName: `rast-${config.dataset.replace(/.*\//, "").replace(/\.jsonl$/, "")}`,
   });
+  if (config.dataParallelSize > 1) {
+    throw new UserError(
+      "--data-parallel-size runs shards in worker processes of one job; drop it here, where " +
+        "each array task is one shard (more tasks: a larger --array-size)",
+    );
+  }
   if (raw.submit) sbatchOnPath();
-  const plan = await planRun(config);
-  const rows = plan.dataset.rows.length;
+  // Planned as task 0's shard, so a run folder made with another shard count is refused now.
+  const plan = await planRun({ ...config, shard: { index: 0, count: job.shards } });
+  const rows = plan.sharded!.window.rows.length;
   if (job.shards > rows) {
     throw new UserError(
       `--array-size ${job.shards} is more than the run's ${rows} rows; pass ${rows} or less`,
     );
-  }
-  if (plan.done.size === plan.total) {
-    console.error(`rast: the run in ${plan.paths.dir} is complete; its tasks only re-report it`);
   }
 
   const outputDir = resolve(config.outputDir);

@@ -79,7 +79,8 @@ function pattern(
   what: string,
 ): string | undefined {
   if (value === undefined || re.test(value)) return value;
-  throw new UserError(`${flag} "${value}" is not valid; pass ${what}`);
+  // JSON quoting keeps a value with a line break on the error's one line.
+  throw new UserError(`${flag} ${JSON.stringify(value)} is not valid; pass ${what}`);
 }
 
 /** `text` as one word for bash: single-quoted unless it is plainly safe. */
@@ -95,7 +96,9 @@ export function shellQuote(text: string): string {
 function sbatchPath(flag: string, path: string): string {
   if (/["%\\\n]/.test(path)) {
     throw new UserError(
-      `The ${flag} path "${path}" holds a quote, %, backslash or line break, which sbatch ` +
+      `The ${flag} path ${
+        JSON.stringify(path)
+      } holds a quote, %, backslash or line break, which sbatch ` +
         `cannot take; pass an --output-dir without them`,
     );
   }
