@@ -71,7 +71,11 @@ export async function runEval(flags: EvalFlags): Promise<void> {
     throw new UserError("--res-dir is required; pass the folder of prediction files");
   }
   const majRule = parseMajRule(flags.majRule);
-  const dataset = flags.dataset ?? datasetFromAuthorsFolder(flags.resDir);
+  // A sharded run's prediction files are first assembled from its shards' journals.
+  const { assembleFolder } = await import("../runs/assemble.ts");
+  const named = flags.dataset ?? datasetFromAuthorsFolder(flags.resDir);
+  const assembled = await assembleFolder(flags.resDir, { dataset: named, dataDir: flags.dataDir });
+  const dataset = named ?? assembled?.dataset;
   if (!dataset) {
     throw new UserError(
       "--dataset is required (the folder is not under an authors' dataset folder such as MATH); name a benchmark or a JSONL file",

@@ -56,7 +56,12 @@ export function makeDirDurable(dir: string): void {
   const missing: string[] = [];
   for (let d = dir; !exists(d); d = dirname(d)) missing.unshift(d);
   for (const d of missing) {
-    Deno.mkdirSync(d);
+    try {
+      Deno.mkdirSync(d);
+    } catch (err) {
+      // Another process (a shard starting at the same moment) made it first.
+      if (!(err instanceof Deno.errors.AlreadyExists) || !Deno.statSync(d).isDirectory) throw err;
+    }
     syncDir(dirname(d));
   }
 }

@@ -10,7 +10,7 @@ import { verdictsFileText } from "../eval/results.ts";
 import { writeTextAtomic } from "./atomic.ts";
 import { sampleKey, type SampleRecord } from "./journal.ts";
 import type { Layout, RunPaths } from "./layout.ts";
-import type { RunDataset } from "./plan.ts";
+import type { RunDataset, RunPlan } from "./plan.ts";
 import { predictionFileText } from "./predictions.ts";
 
 /** What the derived files are made of: the window's rows and prompts, and where they go. */
@@ -21,6 +21,18 @@ export interface RunOutputs {
   layout: Layout;
   numRuns: number;
   paths: RunPaths;
+}
+
+/** The derived files of `plan`'s run: its whole window (a shard's plan's included). */
+export function windowOutputs(plan: RunPlan): RunOutputs {
+  const { sharded, config, paths } = plan;
+  return {
+    dataset: sharded?.window ?? plan.dataset,
+    prompts: sharded?.windowPrompts ?? plan.prompts,
+    layout: config.layout ?? "rast",
+    numRuns: config.numRuns,
+    paths,
+  };
 }
 
 /** Whether every row of the window has sample `sample` in `records`. */

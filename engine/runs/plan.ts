@@ -4,6 +4,7 @@
  */
 import { type ResolvedModel, resolveModel } from "../hub.ts";
 import { ensureModel } from "../hub_download.ts";
+import { existsSync } from "node:fs";
 import { UserError } from "../errors.ts";
 import { DEFAULT_STOP_STRINGS, loadDataset, type MajRule, renderPrompt } from "../eval/mod.ts";
 import { readJournal, type SampleRecord } from "./journal.ts";
@@ -58,6 +59,11 @@ export interface RunConfig {
   outputDir: string;
   /** Run only this shard of the window's rows (--shard, or a Slurm array task's). */
   shard?: Shard;
+  /**
+   * A worker of --data-parallel-size with this many workers: the plan is shard 0 of the
+   * queue's shards (planShard gives the others), as many as run.json records or queueShards.
+   */
+  queueWorkers?: number;
   /** The command line, recorded in run.json. */
   command?: string[];
 }
@@ -177,7 +183,11 @@ export async function planRun(config: RunConfig): Promise<RunPlan> {
     temperature: config.temperature,
   }));
   const found = checkRunFolder(paths.dir, settings);
-  if (found) checkSharding(paths.dir, found.sharding, config.shard);
+  const shard = config.shard ?? (config.queueWorkers === undefined ? undefined : {
+    index: 0,
+    count: found?.sharding?.count ?? queueShards(dataset.rows.length, config.queueWorkers),
+  });
+  if (found) checkSharding(paths.dir, found.sharding, shard);
   if (found?.sharding && found.settings.numRuns !== config.numRuns) {
     throw new UserError(
       `Run folder "${paths.dir}" is a sharded run of --num-runs ${found.settings.numRuns}; a sharded run cannot grow or shrink, so pass --num-runs ${found.settings.numRuns} or pick another --output-dir`,
@@ -205,8 +215,8 @@ export async function planRun(config: RunConfig): Promise<RunPlan> {
     versions: versions(),
     command: config.command ?? [],
     createdAt: new Date().toISOString(),
-    sharding: config.shard
-      ? { count: config.shard.count, split: "contiguous", layout: config.layout ?? "rast" }
+    sharding: shard
+      ? { count: shard.count, split: "contiguous", layout: config.layout ?? "rast" }
       : undefined,
   };
   const whole: RunPlan = {
@@ -224,10 +234,40 @@ export async function planRun(config: RunConfig): Promise<RunPlan> {
     total: dataset.rows.length * config.numRuns,
     stopIds,
   };
-  const plan = config.shard ? shardOf(whole, config.shard) : whole;
-  const journalled = existing ? readJournal(plan.paths.journal).records : new Map();
-  for (const [key, r] of journalled) if (r.sample < config.numRuns) plan.done.set(key, r);
+  const plan = shard ? shardOf(whole, shard) : whole;
+  if (existing) readDone(plan);
   return plan;
+}
+
+/**
+ * How many shards a --data-parallel-size run of `rows` rows is cut into: several per worker,
+ * so a worker that finishes early takes another and a slow shard does not hold the rest.
+ */
+export function queueShards(rows: number, workers: number): number {
+  return Math.max(1, Math.min(rows, 4 * workers));
+}
+
+/** The plan of shard `index` of the run that `plan` (a shard's) is part of. */
+export function planShard(plan: RunPlan, index: number): RunPlan {
+  if (!plan.sharded) throw new Error("planShard needs the plan of a shard");
+  const { window, windowPrompts, shard } = plan.sharded;
+  const whole: RunPlan = {
+    ...plan,
+    dataset: window,
+    prompts: windowPrompts,
+    paths: runPaths(plan.paths.dir),
+    done: new Map(),
+  };
+  const next = shardOf(whole, { index, count: shard.count });
+  if (existsSync(next.paths.journal)) readDone(next);
+  return next;
+}
+
+/** Fills plan.done from its journal (samples of the first --num-runs). */
+function readDone(plan: RunPlan): void {
+  for (const [key, r] of readJournal(plan.paths.journal).records) {
+    if (r.sample < plan.config.numRuns) plan.done.set(key, r);
+  }
 }
 
 /** The plan of one shard of `whole`: its rows, prompts, journal and checkpoints. */
@@ -240,6 +280,7 @@ function shardOf(whole: RunPlan, shard: Shard): RunPlan {
     dataset: { name: whole.dataset.name, rows },
     prompts: whole.prompts.slice(start, end),
     paths: { ...whole.paths, journal: files.journal, inflight: files.inflight },
+    done: new Map(),
     total: rows.length * whole.config.numRuns,
     sharded: {
       shard,

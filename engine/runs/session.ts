@@ -13,7 +13,7 @@ import { Journal, sampleKey, type SampleRecord, type Verdict } from "./journal.t
 import { Checkpointer, InflightLog } from "./inflight.ts";
 import { RunLock } from "./lock.ts";
 import type { RunPlan } from "./plan.ts";
-import { type RunOutputs, sampleComplete, writeMetrics, writePrediction } from "./outputs.ts";
+import { sampleComplete, windowOutputs, writeMetrics, writePrediction } from "./outputs.ts";
 import { checkRunFolder, writeRunRecord, writeRunRecordOnce } from "./run_json.ts";
 import { assembleShards } from "./assemble.ts";
 import { checkSharding, shardLabel } from "./shards.ts";
@@ -269,12 +269,12 @@ export class RunSession {
     const { sharded } = this.plan;
     if (sharded) {
       const assembly = complete
-        ? await assembleShards(this.#windowOutputs(), sharded.shard.count, { k })
+        ? await assembleShards(windowOutputs(this.plan), sharded.shard.count, { k })
         : undefined;
       metrics = assembly?.metrics;
       shards = { ...sharded.shard, done: assembly?.shardsDone ?? 0 };
     } else if (complete) {
-      metrics = await writeMetrics(this.#windowOutputs(), this.#journal.records, {
+      metrics = await writeMetrics(windowOutputs(this.plan), this.#journal.records, {
         k,
         write: !this.plan.reportOnly,
       });
@@ -406,21 +406,9 @@ export class RunSession {
 
   async #writePredictionIfComplete(sample: number): Promise<void> {
     if (this.#written.has(sample) || this.plan.sharded) return;
-    const out = this.#windowOutputs();
+    const out = windowOutputs(this.plan);
     if (!sampleComplete(out, sample, this.#journal.records)) return;
     this.#written.add(sample);
     await writePrediction(out, sample, this.#journal.records);
-  }
-
-  /** What the run's derived files are made of: the whole window (a shard's run's included). */
-  #windowOutputs(): RunOutputs {
-    const { sharded, config, paths } = this.plan;
-    return {
-      dataset: sharded?.window ?? this.plan.dataset,
-      prompts: sharded?.windowPrompts ?? this.plan.prompts,
-      layout: config.layout ?? "rast",
-      numRuns: config.numRuns,
-      paths,
-    };
   }
 }

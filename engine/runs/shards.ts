@@ -129,7 +129,7 @@ export function checkSharding(
   if (!recorded && !shard) return;
   if (!recorded) {
     throw new UserError(
-      `Run folder "${dir}" holds an unsharded run; rerun it without --shard (and outside a Slurm array), or pick another --output-dir`,
+      `Run folder "${dir}" holds an unsharded run; rerun it without --shard or --data-parallel-size (and outside a Slurm array), or pick another --output-dir`,
     );
   }
   if (!shard) {

@@ -9,6 +9,7 @@ import { register as registerDemo } from "./demo.ts";
 import { register as registerDebug } from "./debug.ts";
 import { register as registerAnalyze } from "./analyze.ts";
 import { register as registerSlurm } from "./slurm.ts";
+import { register as registerStatus } from "./status.ts";
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -16,6 +17,7 @@ export const commandModules: RegisterCommand[] = [
   registerDemo,
   registerRun,
   registerSlurm,
+  registerStatus,
   registerDebug,
   registerModelCommands,
   registerBench,

@@ -2,7 +2,7 @@
  * `rast run`: sample a dataset with RAST and write the authors' results layout. Declares options
  * only; the action imports the implementation lazily so --help stays instant.
  */
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { addDeviceOptions, addSteeringOptions, repeatable } from "./options.ts";
 
 /** Registers `run` on the program. */
@@ -120,6 +120,10 @@ export function addRunOptions(command: Command): Command {
       "--data-parallel-size <n>",
       "worker processes, each with its own --tensor-parallel-size devices (CUDA_VISIBLE_DEVICES), " +
         "taking shards of the run from a shared queue (default 1)",
+    )
+    .addOption(
+      new Option("--data-parallel-worker <n>", "(internal) a worker of n taking shards")
+        .hideHelp(),
     )
     .option(
       "--wait",

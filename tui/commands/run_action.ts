@@ -32,7 +32,7 @@ export type OpenEngine = (opts: {
 type Encode = (text: string) => number[];
 
 /** How a session ended, besides its summary: stopped by the user, or not. */
-interface Outcome {
+export interface Outcome {
   summary: RunSummary;
   stoppedBy?: "SIGINT" | "SIGTERM" | "quit";
 }
@@ -43,6 +43,14 @@ export async function runCommand(
   flags: { alphaGiven: boolean; command?: string[] },
 ): Promise<void> {
   const config = parseRunOptions(raw, flags);
+  if (config.dataParallelSize > 1) {
+    const { runDataParallel } = await import("./data_parallel.ts");
+    return await runDataParallel(config);
+  }
+  if (config.queueWorkers !== undefined) {
+    const { runShardQueue } = await import("./shard_queue.ts");
+    return await runShardQueue(config);
+  }
   const plan = await planRun(config);
   console.error(`rast: stopping on token ids ${describeStopIds(plan.stopIds)}`);
   // The grader cuts outputs at the run's stop strings, as generation did.
@@ -61,7 +69,6 @@ export async function runCommand(
 
 async function generate(session: RunSession, config: RunCommandConfig): Promise<Outcome> {
   const { plan } = session;
-  let openEngine: OpenEngine;
   let engine: RastEngine;
   // A dumb terminal cannot redraw in place: it gets the batch progress line.
   const interactive = !config.batch && Deno.stdout.isTerminal() && Deno.stdin.isTerminal() &&
@@ -75,25 +82,7 @@ async function generate(session: RunSession, config: RunCommandConfig): Promise<
     else console.error(`rast: ${message}`);
   };
   try {
-    openEngine = await loadOpenEngine();
-    engine = await openEngine({
-      baseModel: plan.baseModel.path,
-      pairs: plan.pairs.map((p) => ({
-        positive: p.positive.path,
-        negative: p.negative.path,
-        weight: p.weight,
-      })),
-      tensorParallelSize: config.tensorParallelSize,
-      smallModels: config.smallModels,
-      dtype: config.dtype,
-      device: config.device,
-      maxConcurrent: config.maxConcurrent,
-      kvMemoryBytes: config.kvMemoryBytes,
-      gpuMemoryUtilization: config.gpuMemoryUtilization,
-      blockSize: config.blockSize,
-      deterministic: config.deterministic,
-      onNotice: notice,
-    });
+    engine = await openRunEngine(plan, config, notice);
   } catch (err) {
     session.close();
     throw err;
@@ -110,8 +99,35 @@ async function generate(session: RunSession, config: RunCommandConfig): Promise<
   }
 }
 
+/** Loads the engine of `plan` with the command's device options. */
+export async function openRunEngine(
+  plan: RunPlan,
+  config: RunCommandConfig,
+  notice: (message: string) => void,
+): Promise<RastEngine> {
+  const openEngine = await loadOpenEngine();
+  return await openEngine({
+    baseModel: plan.baseModel.path,
+    pairs: plan.pairs.map((p) => ({
+      positive: p.positive.path,
+      negative: p.negative.path,
+      weight: p.weight,
+    })),
+    tensorParallelSize: config.tensorParallelSize,
+    smallModels: config.smallModels,
+    dtype: config.dtype,
+    device: config.device,
+    maxConcurrent: config.maxConcurrent,
+    kvMemoryBytes: config.kvMemoryBytes,
+    gpuMemoryUtilization: config.gpuMemoryUtilization,
+    blockSize: config.blockSize,
+    deterministic: config.deterministic,
+    onNotice: notice,
+  });
+}
+
 /** The --save-stats recorder of the run, with each row's level (math500's difficulty). */
-function statsRecorder(plan: RunPlan): TokenStatsRecorder {
+export function statsRecorder(plan: RunPlan): TokenStatsRecorder {
   const levels = new Map<number, string>();
   for (const row of plan.dataset.rows) {
     const level = row.fields.level;
@@ -124,7 +140,7 @@ function statsRecorder(plan: RunPlan): TokenStatsRecorder {
  * The base tokenizer's encode; for a model folder without tokenizer.json (test checkpoints such
  * as test/fixtures/tiny) the prompt's UTF-8 bytes serve as token ids, with a warning.
  */
-function promptEncoder(plan: RunPlan, engine: RastEngine): Encode {
+export function promptEncoder(plan: RunPlan, engine: RastEngine): Encode {
   if (existsSync(join(plan.baseModel.path, "tokenizer.json"))) return (text) => engine.encode(text);
   console.error(
     `rast: "${plan.baseModel.arg}" has no tokenizer.json; prompts go in as UTF-8 byte ids (fine for test checkpoints only)`,
@@ -145,7 +161,7 @@ export async function loadOpenEngine(): Promise<OpenEngine> {
 }
 
 /** Shows the session (TUI or batch) and collects its summary. */
-async function show(
+export async function show(
   session: RunSession,
   engine: RastEngine,
   opts: { interactive: boolean; json: boolean; encode: Encode; recorder?: TokenStatsRecorder },
@@ -170,7 +186,7 @@ async function show(
  * complete or quit with `q`, 130 after Ctrl-C, 143 after SIGTERM, 1 after any engine, grading
  * or write failure (failed samples included), whatever the mode.
  */
-function report(outcome: Outcome, config: RunCommandConfig): void {
+export function report(outcome: Outcome, config: RunCommandConfig): void {
   const { summary, stoppedBy } = outcome;
   const { json } = config;
   for (const error of summary.errors.slice(0, 5)) console.error(`rast: ${error}`);

@@ -48,6 +48,7 @@ export interface RawRunOptions extends RawSteering, RawDevice {
   saveStats?: boolean;
   shard?: string;
   dataParallelSize?: string;
+  dataParallelWorker?: string;
 }
 
 /** Validated options plus how to show progress. */
@@ -131,6 +132,7 @@ export function parseRunOptions(
     wait: Boolean(raw.wait),
     shard: resolveShard(raw.shard),
     dataParallelSize: integer("--data-parallel-size", raw.dataParallelSize ?? "1", 1, 1024),
+    queueWorkers: optionalInteger("--data-parallel-worker", raw.dataParallelWorker, 1),
   };
   if (config.dataParallelSize > 1 && config.shard) {
     throw new UserError(
