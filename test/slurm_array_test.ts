@@ -10,6 +10,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { FIXTURES_DIR, REPO_ROOT } from "./paths.ts";
 import { makeDataDir, rastCommand } from "./cli_support.ts";
+import { shardPaths } from "../engine/runs/shards.ts";
 
 const SHIM = Deno.env.get("RAST_LIB") ?? join(REPO_ROOT, "ffi", "build", "librast.so");
 const REQUIRED = Deno.env.get("RAST_SLURM_TEST") === "1";
@@ -110,6 +111,12 @@ Deno.test({
       const states = taskStates(jobId);
       assert.deepEqual(states, ["COMPLETED", "COMPLETED", "COMPLETED"], logsOf(slurmDir));
 
+      // Each task ran its own shard: 1, 2 and 2 rows of 3 samples, journalled by that shard.
+      const journalled = [0, 1, 2].map((index) =>
+        Deno.readTextFileSync(shardPaths(join(sharded, FOLDER), { index, count: 3 }).journal)
+          .trimEnd().split("\n").length
+      );
+      assert.deepEqual(journalled, [3, 6, 6]);
       const files = [
         "metrics.json",
         "verdicts.jsonl",
