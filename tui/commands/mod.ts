@@ -8,6 +8,7 @@ import { register as registerGrade } from "./grade.ts";
 import { register as registerDemo } from "./demo.ts";
 import { register as registerDebug } from "./debug.ts";
 import { register as registerAnalyze } from "./analyze.ts";
+import { register as registerSlurm } from "./slurm.ts";
 import { register as registerStatus } from "./status.ts";
 
 export type RegisterCommand = (program: Command) => void;
@@ -15,6 +16,7 @@ export type RegisterCommand = (program: Command) => void;
 export const commandModules: RegisterCommand[] = [
   registerDemo,
   registerRun,
+  registerSlurm,
   registerStatus,
   registerDebug,
   registerModelCommands,

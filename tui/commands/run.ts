@@ -15,7 +15,30 @@ export function register(program: Command): void {
         "<output-dir>/<dataset>/<base>_<neg>_alpha_<a>_temp_<t>/. Rerun the same command to " +
         "resume an interrupted run, with a larger --num-runs to add samples, or a smaller one " +
         "to report on the first n.",
+    );
+  addRunOptions(command)
+    .addHelpText(
+      "after",
+      "\nWith --start/--end/--limit the prediction files hold only that window's rows, in data\n" +
+        "file order; run.json records the window (settings.dataset.start and .end).\n" +
+        "Generation stops on the eos_token_id of every model's generation_config.json, the\n" +
+        "tokenizer's eos, the chat end token (<|im_end|>, <|eot_id|>) for chat prompts and\n" +
+        "--stop-id; run.json lists them (settings.stopIds).\n" +
+        "pass@k is the unbiased estimator 1 - C(n-c,k)/C(n,k), the expected value of the authors'\n" +
+        "pass@k; --maj-rule authors is their math_eval_pred.py vote as its expected value.",
     )
+    .action(async (options, command: Command) => {
+      const { runCommand } = await import("./run_action.ts");
+      await runCommand(options, {
+        alphaGiven: command.getOptionValueSource("alpha") !== "default",
+        command: [...Deno.args],
+      });
+    });
+}
+
+/** Declares every option of `run` on `command` (`slurm` takes the same ones). */
+export function addRunOptions(command: Command): Command {
+  command
     .option(
       "--dataset <name|path>",
       "math500, aime24, amc23, minerva_math, olympiadbench, gsm8k (or MATH, AIME, AMC, Minerva, " +
@@ -114,22 +137,6 @@ export function register(program: Command): void {
         "delta, the base's argmax and both entropies, for `rast analyze` (default: on in the " +
         "TUI, off with --batch)",
     )
-    .option("--no-save-stats", "do not write token-stats files, even in the TUI")
-    .addHelpText(
-      "after",
-      "\nWith --start/--end/--limit the prediction files hold only that window's rows, in data\n" +
-        "file order; run.json records the window (settings.dataset.start and .end).\n" +
-        "Generation stops on the eos_token_id of every model's generation_config.json, the\n" +
-        "tokenizer's eos, the chat end token (<|im_end|>, <|eot_id|>) for chat prompts and\n" +
-        "--stop-id; run.json lists them (settings.stopIds).\n" +
-        "pass@k is the unbiased estimator 1 - C(n-c,k)/C(n,k), the expected value of the authors'\n" +
-        "pass@k; --maj-rule authors is their math_eval_pred.py vote as its expected value.",
-    )
-    .action(async (options, command: Command) => {
-      const { runCommand } = await import("./run_action.ts");
-      await runCommand(options, {
-        alphaGiven: command.getOptionValueSource("alpha") !== "default",
-        command: [...Deno.args],
-      });
-    });
+    .option("--no-save-stats", "do not write token-stats files, even in the TUI");
+  return command;
 }
