@@ -7,6 +7,7 @@
 #include <limits>
 #include <mutex>
 
+#include "cpu_kernels.h"
 #include "model.h"
 
 // torch >= 2.5 has fused attention with grouped KV heads (enable_gqa); older builds use the
@@ -40,10 +41,15 @@ void consume_beta_warning() {
 }
 
 // x: [..., H] -> [..., H]; HF computes the variance in float32 and casts back before the weight.
-at::Tensor rms_norm(const at::Tensor &x, const at::Tensor &weight, double eps) {
+at::Tensor eager_rms_norm(const at::Tensor &x, const at::Tensor &weight, double eps) {
   at::Tensor xf = x.to(at::kFloat);
   at::Tensor normed = xf * at::rsqrt(xf.pow(2).mean(-1, /*keepdim=*/true) + eps);
   return weight * normed.to(x.scalar_type());
+}
+
+at::Tensor rms_norm(const Model &m, const at::Tensor &x, const at::Tensor &weight) {
+  if (cpu::fused(m)) return cpu::rms_norm(x, weight, m.cfg.rms_eps);
+  return eager_rms_norm(x, weight, m.cfg.rms_eps);
 }
 
 // x: [N, in] -> [N, out]. One row is a matrix-vector product (BLAS packs the whole weight for a
@@ -143,25 +149,31 @@ at::Tensor attention(Model &m, size_t layer, const at::Tensor &h, const StepInpu
   const int64_t hq = m.heads_local, hkv = m.kv_heads_local;
 
   at::Tensor qkv = linear(m, h, L.wqkv, L.bqkv);  // [N, (hq + 2 hkv) D]
-  at::Tensor q = qkv.narrow(-1, 0, hq * D).view({N, hq, D});
-  at::Tensor k = qkv.narrow(-1, hq * D, hkv * D).view({N, hkv, D});
-  at::Tensor v = qkv.narrow(-1, (hq + hkv) * D, hkv * D).view({N, hkv, D});
-  if (m.cfg.qk_norm) {
-    q = rms_norm(q, L.q_norm, m.cfg.rms_eps);
-    k = rms_norm(k, L.k_norm, m.cfg.rms_eps);
-  }
-  q = apply_rope(q, cos, sin);
-  k = apply_rope(k, cos, sin);
-
   at::Tensor &kc = m.cache.k[layer], &vc = m.cache.v[layer];  // [blocks * bs, hkv, D]
-  kc.index_copy_(0, in.write_rows, k);
-  vc.index_copy_(0, in.write_rows, v);
+  if (cpu::fused(m)) {
+    // one pass: q rotated inside qkv, k rotated and v copied into the pool
+    cpu::rope_and_write(qkv, in, m.inv_freq, hq, hkv, L.q_norm, L.k_norm, m.cfg.rms_eps, kc, vc);
+  }
+  at::Tensor q = qkv.narrow(-1, 0, hq * D).view({N, hq, D});
+  if (!cpu::fused(m)) {
+    at::Tensor k = qkv.narrow(-1, hq * D, hkv * D).view({N, hkv, D});
+    at::Tensor v = qkv.narrow(-1, (hq + hkv) * D, hkv * D).view({N, hkv, D});
+    if (m.cfg.qk_norm) {
+      q = eager_rms_norm(q, L.q_norm, m.cfg.rms_eps);
+      k = eager_rms_norm(k, L.k_norm, m.cfg.rms_eps);
+    }
+    q = apply_rope(q, cos, sin);
+    k = apply_rope(k, cos, sin);
+    kc.index_copy_(0, in.write_rows, k);
+    vc.index_copy_(0, in.write_rows, v);
+  }
 
   at::Tensor ctx;  // [N, hq * D]
 #if defined(RAST_CUDA) && defined(RAST_FLASH_PAGED)
   if (m.device.is_cuda() && m.dtype != at::kFloat && !m.deterministic)
     ctx = flash_attention(m, q, kc, vc, in);
 #endif
+  if (!ctx.defined() && in.packed && cpu::fused(m)) ctx = cpu::packed_attention(qkv, kc, vc, in, hq, hkv);
   if (!ctx.defined() && in.packed) ctx = packed_attention(m, q, kc, vc, in);
   if (!ctx.defined()) {
     std::vector<at::Tensor> parts;
@@ -182,7 +194,8 @@ at::Tensor mlp(Model &m, size_t layer, const at::Tensor &h) {
   const LayerWeights &L = m.w.layers[layer];
   at::Tensor gate_up = linear(m, h, L.w_gate_up, L.b_gate_up);  // [N, 2 I_local]
   const int64_t I = gate_up.size(-1) / 2;
-  at::Tensor act = at::silu(gate_up.narrow(-1, 0, I)) * gate_up.narrow(-1, I, I);
+  at::Tensor act = cpu::fused(m) ? cpu::silu_mul(gate_up)
+                                 : at::silu(gate_up.narrow(-1, 0, I)) * gate_up.narrow(-1, I, I);
   at::Tensor out = linear(m, act, L.w_down, L.b_down);  // [N, H] partial sum
   m.all_reduce(out);
   return out;
@@ -206,18 +219,23 @@ at::Tensor model_forward(Model &m, const StepInput &in) {
   if (in.packed) consume_beta_warning();
   if (!m.inv_freq.defined()) m.inv_freq = rope_inv_freq(m.cfg).to(m.device);
   at::Tensor x = embed(m, in.tokens);  // [N, H]
-  // cos, sin: [N, 1, D], HF's cat(freqs, freqs) at each token's position, in float32.
-  at::Tensor freqs = at::outer(in.positions.to(at::kFloat), m.inv_freq);  // [N, D/2]
-  at::Tensor angles = at::cat({freqs, freqs}, -1).unsqueeze(1);
-  at::Tensor cos = angles.cos().to(m.dtype), sin = angles.sin().to(m.dtype);
+  // cos, sin: [N, 1, D], HF's cat(freqs, freqs) at each token's position, in float32 (the fused
+  // kernels compute their angles themselves).
+  at::Tensor cos, sin;
+  if (!cpu::fused(m)) {
+    at::Tensor freqs = at::outer(in.positions.to(at::kFloat), m.inv_freq);  // [N, D/2]
+    at::Tensor angles = at::cat({freqs, freqs}, -1).unsqueeze(1);
+    cos = angles.cos().to(m.dtype);
+    sin = angles.sin().to(m.dtype);
+  }
 
   for (size_t l = 0; l < m.w.layers.size(); l++) {
     const LayerWeights &L = m.w.layers[l];
-    x = x + attention(m, l, rms_norm(x, L.ln1, m.cfg.rms_eps), in, cos, sin);
-    x = x + mlp(m, l, rms_norm(x, L.ln2, m.cfg.rms_eps));
+    x = x + attention(m, l, rms_norm(m, x, L.ln1), in, cos, sin);
+    x = x + mlp(m, l, rms_norm(m, x, L.ln2));
   }
   // Only the wanted rows go through the final norm and lm_head: [R, H] -> [R, V].
-  at::Tensor h = rms_norm(x.index_select(0, in.rows), m.w.norm, m.cfg.rms_eps);
+  at::Tensor h = rms_norm(m, x.index_select(0, in.rows), m.w.norm);
   at::Tensor logits = linear(m, h, m.w.lm_head, at::Tensor()).to(at::kFloat);  // [R, V_local]
   if (m.shard.world > 1) logits = m.all_gather(logits, 1);
   return logits.narrow(1, 0, m.cfg.vocab);
