@@ -14,7 +14,7 @@ export function register(program: Command): void {
     .summary("Show RAST live on the trained miniarith trio (no GPU, no downloads)")
     .description(
       "Show RAST decoding live with the trained miniarith trio shipped in datasets/miniarith: a " +
-        "~1.3M-parameter base steered by the RL delta of a ~0.1M-parameter pair, answering the " +
+        "~0.96M-parameter base steered by the RL delta of a ~0.33M-parameter pair, answering the " +
         "held-out miniarith questions, with the base's own accuracy (from the shipped table) " +
         "beside RAST's. --table measures it: base, negative and positive alone and RAST at " +
         "alpha 0.5, 1 and 1.5, each through the normal run path. --random uses a random-weight " +
@@ -32,7 +32,7 @@ export function register(program: Command): void {
     .option("--batch", "no TUI: a progress line on stderr (implied when stdout is not a terminal)")
     .addHelpText(
       "after",
-      "\nRetrain the trio (about 15 minutes on one core):\n" +
+      "\nRetrain the trio (about an hour on two cores; see the README):\n" +
         "  python scripts/mini_repro/train.py\n" +
         "With real models:\n  ./rast run --dataset math500 --base-model Qwen/Qwen2.5-14B \\\n" +
         "    --positive-model hkust-nlp/Qwen-2.5-1.5B-SimpleRL-Zoo \\\n" +
