@@ -115,20 +115,24 @@ Deno.test({
   },
 });
 
-Deno.test("demo --batch stops at --duration with exit 0 and reports where its results are", async () => {
+/** `rast demo --random --batch ARGS` on the pre-built random trio; its exit code and stderr. */
+async function demoBatch(args: string[], env: Record<string, string> = {}) {
   await ensureDemoTrio(join(CACHE, "demo"));
-  const out = join(TMP, "batch-out");
   const result = await new Deno.Command(Deno.execPath(), {
     args: ["run", "--quiet", "-A", join(REPO_ROOT, "main.ts"), "demo", "--random", "--batch"]
-      .concat(["--duration", "4"])
-      .concat(["--num-runs", "1", "--output-dir", out]),
-    env: { RAST_CACHE_DIR: CACHE, NO_COLOR: "1" },
+      .concat(["--num-runs", "1", ...args]),
+    env: { RAST_CACHE_DIR: CACHE, NO_COLOR: "1", ...env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
   }).output();
-  const stderr = new TextDecoder().decode(result.stderr);
-  assert.equal(result.code, 0, stderr);
+  return { code: result.code, stderr: new TextDecoder().decode(result.stderr) };
+}
+
+Deno.test("demo --batch stops at --duration with exit 0 and reports where its results are", async () => {
+  const out = join(TMP, "batch-out");
+  const { code, stderr } = await demoBatch(["--duration", "4", "--output-dir", out]);
+  assert.equal(code, 0, stderr);
   assert.match(stderr, /the --random models have RANDOM weights/);
   assert.ok(!/building the random models/.test(stderr), "the pre-built trio is reused");
   assert.match(stderr, /rast demo: stopped with \d+\/12 samples done; results in .*batch-out/);
@@ -136,18 +140,9 @@ Deno.test("demo --batch stops at --duration with exit 0 and reports where its re
 });
 
 Deno.test("demo --batch without --output-dir leaves nothing in the temp folder", async () => {
-  await ensureDemoTrio(join(CACHE, "demo"));
   const tmpdir = Deno.makeTempDirSync({ dir: TMP, prefix: "tmpdir-" });
-  const result = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", "-A", join(REPO_ROOT, "main.ts"), "demo", "--random", "--batch"]
-      .concat(["--duration", "3", "--num-runs", "1"]),
-    env: { RAST_CACHE_DIR: CACHE, NO_COLOR: "1", TMPDIR: tmpdir },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stderr = new TextDecoder().decode(result.stderr);
-  assert.equal(result.code, 0, stderr);
+  const { code, stderr } = await demoBatch(["--duration", "3"], { TMPDIR: tmpdir });
+  assert.equal(code, 0, stderr);
   assert.match(stderr, /results not kept \(pass --output-dir to keep them\)/);
   assert.deepEqual([...Deno.readDirSync(tmpdir)].map((e) => e.name), []);
 });
