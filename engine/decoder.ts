@@ -143,6 +143,7 @@ export class RastDecoder implements RastEngine {
     const stopStrings = (options.stopStrings ?? []).filter((s) => s.length > 0);
     const streams = new Map<Sequence, StreamingDecoder>();
     const width = statsWidth(statsK);
+    const wantStats = options.stats ?? true;
     let tokensSinceProgress = 0;
     let lastProgress = performance.now();
 
@@ -210,7 +211,7 @@ export class RastDecoder implements RastEngine {
         }
         const n = batch.length;
         const tokens = new Int32Array(n);
-        const stats = new Float32Array(n * width);
+        const stats = new Float32Array(wantStats ? n * width : 0);
         const tables = packTables(batch.map((s) => s.blocks));
         await this.group.step(
           {
@@ -222,7 +223,7 @@ export class RastDecoder implements RastEngine {
           },
           BigUint64Array.from(batch, (s) => s.seed),
           sampling,
-          { tokens, stats },
+          wantStats ? { tokens, stats } : { tokens },
         );
         this.counters.peakBatch = Math.max(this.counters.peakBatch, n);
         this.counters.preemptions = scheduler.preemptions;
@@ -257,7 +258,9 @@ export class RastDecoder implements RastEngine {
             sample: seq.sample,
             id,
             text: piece,
-            stats: this.decodeStats(stats.subarray(i * width, (i + 1) * width), statsK),
+            ...(wantStats
+              ? { stats: this.decodeStats(stats.subarray(i * width, (i + 1) * width), statsK) }
+              : {}),
           };
           const stopAt = findStop(seq.text, piece.length, stopStrings);
           if (stopIds.has(id)) {

@@ -46,7 +46,8 @@ export type EngineEvent =
     id: number;
     /** Newly decodable text (may be "" while a UTF-8 sequence is incomplete). */
     text: string;
-    stats: StepStats;
+    /** The step's statistics; absent when the stream was asked for none (GenerateOptions.stats). */
+    stats?: StepStats;
   }
   | {
     kind: "finished";
@@ -95,6 +96,12 @@ export interface GenerateRequest {
   resume?: ReadonlyMap<number, number[]>;
 }
 
+/** A token event's statistics, for consumers that asked for them (throws when absent). */
+export function requireStats(stats: StepStats | undefined): StepStats {
+  if (!stats) throw new Error("per-token statistics were not requested (GenerateOptions.stats)");
+  return stats;
+}
+
 /** Decoding options shared by all requests of one generate() call. */
 export interface GenerateOptions {
   temperature: number;
@@ -105,6 +112,12 @@ export interface GenerateOptions {
   stopStrings?: string[];
   /** K of the boosted/suppressed lists in StepStats (default 8). */
   statsTopK?: number;
+  /**
+   * Per-token statistics (entropies, KL, top boosted / suppressed, the base's argmax), default
+   * true. They cost log-softmaxes and top-k searches over the vocabulary every step, so a
+   * consumer that shows or saves none of them (a plain --batch run) turns them off.
+   */
+  stats?: boolean;
   signal?: AbortSignal;
 }
 

@@ -263,10 +263,11 @@ class Draft {
       }
       case "token": {
         const live = this.#live(event.request, event.sample);
-        const { stats } = event;
         live.tokens++;
-        if (stats.baseArgmax === event.id) live.onBasePath++;
         s.tokensSeen++;
+        const { stats } = event;
+        if (!stats) return; // a batch run asks for none: its progress line needs only the counts
+        if (stats.baseArgmax === event.id) live.onBasePath++;
         if (event.text !== "") {
           const piece = { text: event.text, delta: stats.delta };
           live.pieces = appendPiece(live.pieces, piece, s.limits.maxPieces);

@@ -8,6 +8,7 @@
 import { appendFileSync, existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { EngineEvent, StepStats } from "../events.ts";
+import { requireStats } from "../events.ts";
 import { UserError } from "../errors.ts";
 
 /** One sample's generated tokens, one array entry per token. */
@@ -76,8 +77,9 @@ export class TokenStatsRecorder {
     if (!record) this.#open.set(key, record = this.#fresh(event.request, event.sample));
     record.ids.push(event.id);
     record.pieces.push(event.text);
-    record.baseArgmax.push(event.stats.baseArgmax);
-    for (const column of COLUMNS) record[column].push(event.stats[column]);
+    const stats = requireStats(event.stats);
+    record.baseArgmax.push(stats.baseArgmax);
+    for (const column of COLUMNS) record[column].push(stats[column]);
   }
 
   #fresh(row: number, sample: number): TokenStatsRecord {

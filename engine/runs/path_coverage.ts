@@ -5,6 +5,7 @@
  * unchanged.
  */
 import type { EngineEvent, GenerateOptions, GenerateRequest, RastEngine } from "../events.ts";
+import { requireStats } from "../events.ts";
 
 /** Steps seen and how many chose the base's argmax. */
 export interface PathCoverageCount {
@@ -40,5 +41,5 @@ export function countingPathCoverage(engine: RastEngine, count: PathCoverageCoun
 function countEvent(event: EngineEvent, count: PathCoverageCount): void {
   if (event.kind !== "token") return;
   count.steps++;
-  if (event.stats.baseArgmax === event.id) count.baseArgmax++;
+  if (requireStats(event.stats).baseArgmax === event.id) count.baseArgmax++;
 }

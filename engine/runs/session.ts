@@ -54,6 +54,8 @@ export interface RunEventsOptions {
   signal?: AbortSignal;
   /** Prompt text → base token ids (default engine.encode). */
   encode?: (text: string) => number[];
+  /** Per-token statistics in the token events (GenerateOptions.stats; default true). */
+  stats?: boolean;
 }
 
 /**
@@ -230,6 +232,7 @@ export class RunSession {
       maxNewTokens: settings.maxTokens,
       stopIds: settings.stopIds,
       stopStrings: settings.stopStrings,
+      stats: opts.stats,
       signal: opts.signal ? AbortSignal.any([opts.signal, this.#stop.signal]) : this.#stop.signal,
     });
     for await (const event of stream) {

@@ -134,8 +134,12 @@ export function unreachableStopWarning(
   const none = bad.ids.length === ids.length;
   const many = bad.ids.length > 1;
   return `warning: stop id${many ? "s" : ""} ${describeStopIds(bad.ids)} ` +
-    `${many ? "lie" : "lies"} in the padded vocab tail (ids >= ${bad.shared}, which the models do not all score) ` +
+    `${
+      many ? "lie" : "lies"
+    } in the padded vocab tail (ids >= ${bad.shared}, which the models do not all score) ` +
     `and can never be sampled; ${
-      none ? "no stop id is left, so every sample runs to --max-tokens" : "the other stop ids remain"
+      none
+        ? "no stop id is left, so every sample runs to --max-tokens"
+        : "the other stop ids remain"
     }; pass a reachable --stop-id or check the models' generation_config.json`;
 }

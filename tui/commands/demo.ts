@@ -28,7 +28,10 @@ export function register(program: Command): void {
     .option("--num-runs <n>", "samples per question", "4")
     .option("--max-tokens <n>", "most new tokens per answer (default 64; 160 with --random)")
     .option("--seed <n>", "base seed", "0")
-    .option("--output-dir <dir>", "results root (default: a temp folder removed at the end; with --table the demo cache, so a rerun resumes)")
+    .option(
+      "--output-dir <dir>",
+      "results root (default: a temp folder removed at the end; with --table the demo cache, so a rerun resumes)",
+    )
     .option("--batch", "no TUI: a progress line on stderr (implied when stdout is not a terminal)")
     .addHelpText(
       "after",

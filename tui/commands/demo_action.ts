@@ -177,7 +177,9 @@ async function runDemo(
       console.log(`${formatMetrics(summary.metrics)}\n${where(summary.dir)}`);
     } else {
       console.error(
-        `rast demo: stopped with ${summary.done}/${summary.total} samples done; ${where(summary.dir)}`,
+        `rast demo: stopped with ${summary.done}/${summary.total} samples done; ${
+          where(summary.dir)
+        }`,
       );
     }
   } finally {

@@ -81,7 +81,7 @@ export async function tableCommand(settings: TableSettings): Promise<void> {
         });
         try {
           const counted = run.key === COVERAGE_RUN ? countingPathCoverage(engine, count) : engine;
-          const { failure } = await showHeadless(session, counted, {});
+          const { failure } = await showHeadless(session, counted, { stats: true });
           if (failure) throw new Error(failure);
         } finally {
           engine.close();

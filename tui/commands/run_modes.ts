@@ -22,6 +22,11 @@ export interface ShowOptions {
   deadlineMs?: number;
   /** Saves the per-token records of finished samples (--save-stats). */
   recorder?: TokenStatsRecorder;
+  /**
+   * Per-token statistics: always in the TUI, which shows them; in batch mode only for the
+   * recorder or when asked (demo --table counts path coverage from them).
+   */
+  stats?: boolean;
 }
 
 /** The session's events, through the recorder when there is one. */
@@ -30,7 +35,8 @@ function sessionEvents(
   engine: RastEngine,
   opts: ShowOptions & { signal?: AbortSignal },
 ): AsyncIterable<EngineEvent> {
-  const events = session.events(engine, { signal: opts.signal, encode: opts.encode });
+  const stats = opts.stats ?? Boolean(opts.recorder);
+  const events = session.events(engine, { signal: opts.signal, encode: opts.encode, stats });
   return opts.recorder ? recordTokenStats(events, opts.recorder) : events;
 }
 
@@ -101,7 +107,7 @@ export async function showInteractive(
   const { startTui } = await import("../mod.ts");
   const { dataset, config } = session.plan;
   const tui = startTui({
-    events: sessionEvents(session, engine, opts),
+    events: sessionEvents(session, engine, { ...opts, stats: true }),
     totalSamples: session.total,
     doneBefore: session.doneBefore,
     samplesPerRequest: config.numRuns,
