@@ -28,6 +28,12 @@ export function currentWorld(): World {
  * releases the other ranks with this process's exit code.
  */
 export async function joinWorld(): Promise<World> {
+  // libtorch logs to stderr what the shim reports as one line (a rank that times out, a lost
+  // peer); keep only its fatal messages, unless the user asked for more. Read when the library
+  // loads, so before the first lib().
+  for (const [name, level] of [["GLOG_minloglevel", "3"], ["TORCH_CPP_LOG_LEVEL", "FATAL"]]) {
+    if (Deno.env.get(name) === undefined) Deno.env.set(name, level);
+  }
   const buf = new Uint8Array(256);
   const len = new BigInt64Array(1);
   const code = await lib().rast_world_join(buf, BigInt(buf.length), new Uint8Array(len.buffer));

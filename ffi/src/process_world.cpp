@@ -145,8 +145,7 @@ void world_join() {
     c10d::TCPStoreOptions options;
     options.port = static_cast<uint16_t>(port);
     options.isServer = w.rank == 0 && !agent_store;
-    options.numWorkers = static_cast<size_t>(world);
-    options.waitWorkers = !agent_store;
+    options.waitWorkers = false;  // counted below, the same way in every torch version
     options.timeout = timeout;
     tcp = c10::make_intrusive<c10d::TCPStore>(master, options);
   } catch (const std::exception &e) {
@@ -154,13 +153,39 @@ void world_join() {
     const std::string who = w.rank == 0 && !agent_store
                                 ? "Rank 0 hosting the rendezvous"
                                 : "Rank " + std::to_string(w.rank);
-    fail(RAST_E_BACKEND, who + " gave up after " + seconds(timeout) + " (" + where + "): " +
-                             first_line(e) + "; start every rank within RAST_WORLD_TIMEOUT with "
-                             "the same MASTER_ADDR, MASTER_PORT and WORLD_SIZE, and a free port");
+    fail(RAST_E_BACKEND, who + " gave up (" + where + "): " + first_line(e) +
+                             "; start every rank within RAST_WORLD_TIMEOUT (" +
+                             seconds(timeout) + ") with the same MASTER_ADDR, MASTER_PORT and "
+                             "WORLD_SIZE, and a free port");
   }
   const std::string attempt = env("TORCHELASTIC_RESTART_COUNT");
   store = c10::make_intrusive<c10d::PrefixStore>(
       "rast/" + (attempt.empty() ? std::string("0") : attempt), tcp);
+  // Every rank counts itself in and waits for the rest: whatever the store's own waiting does
+  // in this torch version, a missing rank becomes this message, with the count.
+  int64_t arrived = 0;
+  try {
+    arrived = store->add("arrived", 1);
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (arrived < world && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      arrived = store->add("arrived", 0);
+    }
+  } catch (const std::exception &e) {
+    info = WorldInfo{};
+    store.reset();
+    fail(RAST_E_BACKEND, "Rank " + std::to_string(w.rank) + " lost the rendezvous (" + where +
+                             "): " + first_line(e) + "; see rank 0's output");
+  }
+  if (arrived < world) {
+    info = WorldInfo{};
+    store.reset();
+    fail(RAST_E_BACKEND, "Only " + std::to_string(arrived) + " of the WORLD_SIZE=" +
+                             std::to_string(world) + " ranks came to MASTER_ADDR:MASTER_PORT=" +
+                             w.address + " within RAST_WORLD_TIMEOUT (" + seconds(timeout) +
+                             "); start every rank with the same MASTER_ADDR, MASTER_PORT and "
+                             "WORLD_SIZE");
+  }
   try {
     control = gloo_group("control", master);
 #ifdef RAST_TP_NCCL
