@@ -97,7 +97,9 @@ export async function openEngine(options: EngineOptions): Promise<OpenedEngine> 
       const get = async (arg: string) => {
         let m = cache.get(arg);
         if (!m) {
-          const split = options.smallModels === "sharded" ? ranksFor(options.tensorParallelSize) : 1;
+          const split = options.smallModels === "sharded"
+            ? ranksFor(options.tensorParallelSize)
+            : 1;
           m = await loadModel(arg, options, split);
           loaded.push(m);
           cache.set(arg, m);

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readSafetensors, toFloat32 } from "../engine/safetensors.ts";
-import { FIXTURES_DIR } from "./paths.ts";
+import { FIXTURES_DIR, REPO_ROOT } from "./paths.ts";
 import { ints } from "./fixture_cases.ts";
 import { maxRelError } from "./numeric.ts";
 import { rastCommand } from "./cli_support.ts";
@@ -67,7 +67,15 @@ Deno.test("two processes: rast logits gives transformers' logits, the base split
   const dir = await Deno.makeTempDir({ prefix: "rast-mptp-" });
   try {
     const out = join(dir, "logits.safetensors");
-    const run = await ranks(["logits", "--model", fixture("base"), "--tokens", PROMPT0, "--out", out]);
+    const run = await ranks([
+      "logits",
+      "--model",
+      fixture("base"),
+      "--tokens",
+      PROMPT0,
+      "--out",
+      out,
+    ]);
     assert.equal(run[0].code, 0, run[0].stderr);
     assertQuietFollowers(run);
     const got = (await readSafetensors(out)).get("logits")!;
@@ -104,6 +112,27 @@ Deno.test("two processes: RAST greedy ids equal one process's and transformers'"
   }
 });
 
+Deno.test("two processes of the C example: RAST steps through rast.h alone give the reference ids", async () => {
+  const ref = await readSafetensors(fixture("reference.safetensors"));
+  const port = freePort();
+  const children = [0, 1].map((rank) =>
+    new Deno.Command(join(REPO_ROOT, "ffi", "build", "rast_example"), {
+      args: [
+        ...["--rast", fixture("base"), fixture("pos"), fixture("neg"), "1.0", "24"],
+        ...ints(ref, "prompt0.ids").map(String),
+      ],
+      env: rankEnv(rank, 2, port),
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn()
+  );
+  const run = await Promise.all(children.map(collect));
+  assert.equal(run[0].code, 0, run[0].stderr);
+  const got = run[0].stdout.trim().split(",").map(Number);
+  assert.deepEqual(got, ints(ref, "prompt0.rast_alpha1.0.greedy"));
+  assertQuietFollowers(run);
+});
+
 Deno.test("a rank that never comes fails rank 0 within RAST_WORLD_TIMEOUT, in one line", async () => {
   const port = freePort();
   const started = Date.now();
@@ -125,7 +154,10 @@ Deno.test("a rank that never comes fails rank 0 within RAST_WORLD_TIMEOUT, in on
   assert.ok(seconds >= 3 && seconds < 60, `gave up after ${seconds} s`);
   // And a rank whose rank 0 never comes.
   const alone = await collect(
-    rastCommand(["info", "--model", fixture("base")], rankEnv(1, 2, port, { RAST_WORLD_TIMEOUT: "3" })).spawn(),
+    rastCommand(
+      ["info", "--model", fixture("base")],
+      rankEnv(1, 2, port, { RAST_WORLD_TIMEOUT: "3" }),
+    ).spawn(),
   );
   assert.equal(alone.code, 1, alone.stderr);
   assert.match(
