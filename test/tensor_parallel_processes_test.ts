@@ -133,6 +133,26 @@ Deno.test("two processes of the C example: RAST steps through rast.h alone give 
   assertQuietFollowers(run);
 });
 
+Deno.test("the other ranks wait out a rank 0 idle longer than RAST_WORLD_TIMEOUT", async () => {
+  const port = freePort();
+  const children = [0, 1].map((rank) =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "--quiet", "-A", join(REPO_ROOT, "test", "world_idle_rank.ts")],
+      env: rankEnv(rank, 2, port, { RAST_WORLD_TIMEOUT: "2" }),
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn()
+  );
+  const run = await Promise.all(children.map(collect));
+  assert.equal(run[0].code, 0, run[0].stderr);
+  assertQuietFollowers(run);
+  const { tensorParallel, logits } = JSON.parse(run[0].stdout);
+  assert.equal(tensorParallel, 2);
+  const ref = await readSafetensors(fixture("reference.safetensors"));
+  const err = maxRelError(Float32Array.from(logits), toFloat32(ref.get("prompt0.base.logits")!));
+  assert.ok(err < 1e-4, `relative error ${err} against transformers`);
+});
+
 Deno.test("a rank that never comes fails rank 0 within RAST_WORLD_TIMEOUT, in one line", async () => {
   const port = freePort();
   const started = Date.now();

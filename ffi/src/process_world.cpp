@@ -29,12 +29,16 @@ std::chrono::milliseconds timeout{0};
 
 #ifdef RAST_TP_GLOO
 c10::intrusive_ptr<c10d::Store> store;  // the rast/<attempt>/ keys of the TCPStore
-c10::intrusive_ptr<c10d::ProcessGroupGloo> control;
-RankCollectives model_collectives;
+c10::intrusive_ptr<c10d::ProcessGroupGloo> control;  // rank 0's calls, one way
+RankCollectives model_collectives;                   // the shards' collectives, and agreeing
+at::Device model_device = at::kCPU;                  // where those collectives run
 #endif
 
 // A follower waits for rank 0's next call as long as rank 0 is there (a lost connection ends
-// the wait at once); a year stands for "no timeout".
+// the wait at once); a year stands for "no timeout". The control group carries only rank 0's
+// sends, which never wait for a follower, so rank 0 itself always waits at most `timeout`: at
+// the model group's collectives, which every call that needs the followers' part meets (torch
+// 1.13's Gloo takes a group's timeout for every operation, so the two get two groups).
 constexpr std::chrono::milliseconds kFollowWait = std::chrono::hours(24 * 365);
 
 std::string env(const char *name) {
@@ -77,8 +81,9 @@ std::shared_ptr<::gloo::transport::Device> gloo_device(const std::string &master
 }
 
 c10::intrusive_ptr<c10d::ProcessGroupGloo> gloo_group(const std::string &prefix,
-                                                      const std::string &master) {
-  auto options = c10d::ProcessGroupGloo::Options::create(timeout);
+                                                      const std::string &master,
+                                                      std::chrono::milliseconds wait) {
+  auto options = c10d::ProcessGroupGloo::Options::create(wait);
   options->devices.push_back(gloo_device(master));
   options->threads = 1;  // every call waits on its collective: one worker is enough
   return c10::make_intrusive<c10d::ProcessGroupGloo>(
@@ -91,11 +96,10 @@ at::Tensor ordinary(at::IntArrayRef shape, at::ScalarType type) {
   return at::zeros(shape, at::TensorOptions().dtype(type));
 }
 
-void broadcast(at::Tensor &t, std::chrono::milliseconds wait) {
+void broadcast(at::Tensor &t) {
   std::vector<at::Tensor> bufs{t};
   c10d::BroadcastOptions options;
   options.rootRank = 0;
-  options.timeout = wait;
   control->broadcast(bufs, options)->wait();
 }
 #endif
@@ -187,7 +191,6 @@ void world_join() {
                              "WORLD_SIZE");
   }
   try {
-    control = gloo_group("control", master);
 #ifdef RAST_TP_NCCL
     if (at::hasCUDA()) {
       auto options = c10d::ProcessGroupNCCL::Options::create();
@@ -195,9 +198,14 @@ void world_join() {
       auto group = c10::make_intrusive<c10d::ProcessGroupNCCL>(
           c10::make_intrusive<c10d::PrefixStore>("model", store), w.rank, world, options);
       model_collectives = bind(group, world, /*gloo=*/false);
+      model_device = world_device(at::Device(at::kCUDA, 0));
     } else
 #endif
-      model_collectives = bind(gloo_group("model", master), world, /*gloo=*/true);
+      model_collectives = bind(gloo_group("model", master, timeout), world, /*gloo=*/true);
+    // Everyone is connected (NCCL connects here, at its first collective) before the control
+    // group, whose own connecting would wait as long as a follower does.
+    if (!world_agree(true)) fail(RAST_E_BACKEND, "a rank failed while connecting");
+    control = gloo_group("control", master, kFollowWait);
   } catch (const std::exception &e) {
     info = WorldInfo{};
     control.reset();
@@ -241,11 +249,11 @@ void world_send(const WorldCall &call) {
   h[1] = call.model;
   for (int i = 0; i < 5; i++) h[2 + i] = call.args[i];
   h[7] = static_cast<int64_t>(call.payload.size());
-  broadcast(header, timeout);
+  broadcast(header);
   if (call.payload.empty()) return;
   at::Tensor payload = ordinary({h[7]}, at::kByte);
   memcpy(payload.data_ptr<uint8_t>(), call.payload.data(), call.payload.size());
-  broadcast(payload, timeout);
+  broadcast(payload);
 #endif
 }
 
@@ -253,14 +261,14 @@ WorldCall world_receive() {
   WorldCall call;
 #ifdef RAST_TP_GLOO
   at::Tensor header = ordinary({8}, at::kLong);
-  broadcast(header, kFollowWait);
+  broadcast(header);
   const int64_t *h = header.data_ptr<int64_t>();
   call.kind = h[0];
   call.model = h[1];
   for (int i = 0; i < 5; i++) call.args[i] = h[2 + i];
   if (h[7] > 0) {
     at::Tensor payload = ordinary({h[7]}, at::kByte);
-    broadcast(payload, timeout);
+    broadcast(payload);
     const uint8_t *p = payload.data_ptr<uint8_t>();
     call.payload.assign(p, p + h[7]);
   }
@@ -270,14 +278,10 @@ WorldCall world_receive() {
 
 bool world_agree(bool ok) {
 #ifdef RAST_TP_GLOO
-  // The highest failed rank + 1 (0: every rank worked), so rank 0 knows whose message to read.
-  at::Tensor flag = ordinary({1}, at::kLong);
-  flag.data_ptr<int64_t>()[0] = ok ? 0 : info.rank + 1;
-  std::vector<at::Tensor> bufs{flag};
-  c10d::AllreduceOptions options;
-  options.reduceOp = c10d::ReduceOp::MAX;
-  control->allreduce(bufs, options)->wait();
-  return flag.data_ptr<int64_t>()[0] == 0;
+  // The failed ranks count, summed over the model group (whose collectives time out).
+  at::Tensor failed = at::full({1}, ok ? 0.0 : 1.0, at::TensorOptions().device(model_device));
+  model_collectives.all_reduce(failed);
+  return failed.item<double>() == 0;
 #else
   return ok;
 #endif
