@@ -8,7 +8,7 @@ import { readSafetensors, toFloat32 } from "../engine/safetensors.ts";
 import { FIXTURES_DIR, REPO_ROOT } from "./paths.ts";
 import { ints } from "./fixture_cases.ts";
 import { maxRelError } from "./numeric.ts";
-import { rastCommand } from "./cli_support.ts";
+import { makeDataDir, rastCommand } from "./cli_support.ts";
 
 const fixture = (m: string) => join(FIXTURES_DIR, m);
 const PROMPT0 = "5,17,300,42,999,7,1100";
@@ -109,6 +109,32 @@ Deno.test("two processes: RAST greedy ids equal one process's and transformers'"
     assert.equal(run[0].code, 0, run[0].stderr);
     assert.deepEqual(JSON.parse(run[0].stdout), JSON.parse(single.stdout), smallModels);
     assertQuietFollowers(run);
+  }
+});
+
+Deno.test("two processes running the same ./rast run line write one process's predictions", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "rast-mptp-run-" });
+  try {
+    const args = (out: string) => [
+      ...["run", "--dataset", "gsm8k", "--data-dir", makeDataDir(dir), "--batch"],
+      ...["--base-model", fixture("base"), "--positive-model", fixture("pos")],
+      ...["--negative-model", fixture("neg"), "--num-runs", "2", "--max-tokens", "40"],
+      ...["--output-dir", join(dir, out)],
+    ];
+    const single = await collect(rastCommand(args("one")).spawn());
+    assert.equal(single.code, 0, single.stderr);
+    const run = await ranks(args("two"));
+    assert.equal(run[0].code, 0, run[0].stderr);
+    assertQuietFollowers(run);
+    const files = (out: string) => {
+      const folder = join(dir, out, "gsm8k", "base_neg_alpha_1.0_temp_1.0");
+      return ["prediction-0.jsonl", "prediction-1.jsonl", "metrics.json"].map((f) =>
+        Deno.readTextFileSync(join(folder, f))
+      );
+    };
+    assert.deepEqual(files("two"), files("one"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
 
