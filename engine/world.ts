@@ -48,6 +48,9 @@ export async function joinWorld(): Promise<World> {
 
 /** Ranks other than 0: runs their part of rank 0's calls until rank 0 exits; its exit code. */
 export async function followWorld(): Promise<number> {
+  // torchrun and Slurm signal every rank at once: rank 0 stops the run (saving what is done)
+  // and releases the others with its exit code, so they leave the stopping to it.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, () => {});
   const exitCode = new Int32Array(1);
   const code = await lib().rast_world_follow(new Uint8Array(exitCode.buffer));
   unwrap(code, worldError);

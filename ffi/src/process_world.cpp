@@ -240,6 +240,14 @@ RankCollectives world_collectives() {
 #endif
 }
 
+at::Device world_collective_device() {
+#ifdef RAST_TP_GLOO
+  return model_device;
+#else
+  return at::kCPU;
+#endif
+}
+
 void world_send(const WorldCall &call) {
   world_check_live();
 #ifdef RAST_TP_GLOO

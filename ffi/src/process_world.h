@@ -32,8 +32,10 @@ void world_join();
 // This rank's device for the one asked: every CUDA device becomes this rank's GPU.
 at::Device world_device(const at::Device &asked);
 
-// The model group's collectives, for the shard this rank holds of any split model.
+// The model group's collectives, for the shard this rank holds of any split model, and the
+// device they run on (this rank's GPU with NCCL, else the CPU).
 RankCollectives world_collectives();
+at::Device world_collective_device();
 
 // One call from rank 0 to the others: what to run, on which model, and its arrays.
 struct WorldCall {

@@ -137,6 +137,13 @@ void world_model_load(rast_model &h, const LoadOptions &o) {
          "tensorParallel " + std::to_string(o.tensor_parallel) + " does not match WORLD_SIZE=" +
              std::to_string(world) + ": across processes a model is split across every rank; "
              "pass " + std::to_string(world) + ", or 1 to keep it on rank 0");
+  const bool gpus = world_collective_device().is_cuda();
+  if (m.device.is_cuda() != gpus)
+    fail(RAST_E_UNSUPPORTED,
+         std::string("This process world joins its ranks through ") +
+             (gpus ? "NCCL, between GPUs" : "Gloo, between CPUs") + ", so a split model must "
+             "be on " + (gpus ? "cuda" : "cpu") + "; pick that device, or keep the model on "
+             "rank 0 with tensorParallel 1");
   shard_check(m.cfg, m.dir, world);  // refused here, before any rank starts loading
   static int64_t next_id = 0;
   WorldCall call{kLoad, ++next_id, {static_cast<int64_t>(m.dtype), m.deterministic ? 1 : 0,
