@@ -3,6 +3,7 @@
 #include "process_world.h"
 
 #include <c10/core/InferenceMode.h>
+#include <c10/util/Logging.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -15,6 +16,7 @@
 #ifdef RAST_TP_GLOO
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <torch/version.h>
 #endif
 
 namespace rast {
@@ -140,6 +142,9 @@ void world_join() {
   fail(RAST_E_UNSUPPORTED, kMissingGloo);
 #else
   info = w;
+  // c10d logs what the messages below say in one line; libtorch reads TORCH_CPP_LOG_LEVEL
+  // (engine/world.ts sets FATAL unless the user chose) only when asked to.
+  c10::initLogging();
   // torchrun's agent may host the store itself; then every worker is its client.
   const bool agent_store = env("TORCHELASTIC_USE_AGENT_STORE") == "True";
   const std::string where = "WORLD_SIZE=" + std::to_string(world) + " at MASTER_ADDR:MASTER_PORT=" +
@@ -151,6 +156,11 @@ void world_join() {
     options.isServer = w.rank == 0 && !agent_store;
     options.waitWorkers = false;  // counted below, the same way in every torch version
     options.timeout = timeout;
+#if TORCH_VERSION_MAJOR >= 2
+    // The libuv server of torch 2.x crashes inside a Deno process (Deno's own threads take the
+    // SIGSEGV); the classic socket server does not.
+    options.useLibUV = false;
+#endif
     tcp = c10::make_intrusive<c10d::TCPStore>(master, options);
   } catch (const std::exception &e) {
     info = WorldInfo{};
