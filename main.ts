@@ -19,6 +19,12 @@ const program = new Command()
 for (const register of commandModules) register(program);
 
 try {
+  // Under torchrun / srun every rank runs this same command line: rank 0 runs the command, the
+  // others serve its calls on their shards and leave with its exit code (engine/world.ts).
+  if (Deno.env.get("WORLD_SIZE")) {
+    const { followWorld, joinWorld } = await import("./engine/world.ts");
+    if ((await joinWorld()).rank !== 0) Deno.exit(await followWorld());
+  }
   await program.parseAsync(Deno.args, { from: "user" });
 } catch (err) {
   if (err instanceof CommanderError) Deno.exit(err.exitCode);

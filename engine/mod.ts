@@ -12,6 +12,7 @@ import { resolveModel } from "./hub.ts";
 import { ensureModel } from "./hub_download.ts";
 import { EngineError } from "../ffi/errors.ts";
 import { UserError } from "./errors.ts";
+import { ranksFor } from "./world.ts";
 
 export type { EngineEvent, GenerateOptions, GenerateRequest, RastEngine } from "./events.ts";
 
@@ -68,7 +69,7 @@ export async function loadModel(
     EngineOptions,
     "dtype" | "device" | "threads" | "tensorParallelSize" | "deterministic"
   >,
-  tensorParallel = options.tensorParallelSize ?? 1,
+  tensorParallel = ranksFor(options.tensorParallelSize),
 ): Promise<Model> {
   const path = resolveModel(await ensureModel(arg)).path;
   try {
@@ -152,8 +153,10 @@ export async function openEngine(options: EngineOptions): Promise<OpenedEngine> 
       const get = async (arg: string) => {
         let m = cache.get(arg);
         if (!m) {
-          const split = options.smallModels === "sharded" ? options.tensorParallelSize : 1;
-          m = await loadModel(arg, options, split ?? 1);
+          const split = options.smallModels === "sharded"
+            ? ranksFor(options.tensorParallelSize)
+            : 1;
+          m = await loadModel(arg, options, split);
           loaded.push(m);
           cache.set(arg, m);
         }

@@ -69,6 +69,8 @@ export function lastError(): string {
 
 /** The message of a model handle's last failure. */
 export const modelError = (m: Deno.PointerValue) => (): string => text(lib().rast_model_error(m));
+/** The message of the last failed call on the process world (rast_world_*). */
+export const worldError = (): string => text(lib().rast_world_error());
 /** The message of a group handle's last failure. */
 export const groupError = (g: Deno.PointerValue) => (): string => text(lib().rast_group_error(g));
 

@@ -1,7 +1,8 @@
 /**
  * The shim's symbol table: one entry per function of ffi/include/rast.h, each parameter
  * commented with its C type. Load, cache set-up, forward, prefill and step are nonblocking so
- * the UI keeps drawing while the model works. Structs (rast_batch, rast_sampling, the stats)
+ * the UI keeps drawing while the model works; so are joining and following the process world,
+ * which wait on other processes. Structs (rast_batch, rast_sampling, the stats)
  * cross as buffers laid out by ffi/structs.ts.
  */
 export const symbols = {
@@ -102,10 +103,18 @@ export const symbols = {
   },
   /** int32_t rast_group_last_stats(rast_group *g, rast_step_stats *out) */
   rast_group_last_stats: { parameters: ["pointer", "buffer"], result: "i32" },
+  /** const char *rast_world_error(void) */
+  rast_world_error: { parameters: [], result: "pointer" },
+  /** int32_t rast_world_join(char *buf, int64_t cap, int64_t *len) */
+  rast_world_join: { parameters: ["buffer", "i64", "buffer"], result: "i32", nonblocking: true },
+  /** int32_t rast_world_follow(int32_t *exit_code) */
+  rast_world_follow: { parameters: ["buffer"], result: "i32", nonblocking: true },
+  /** int32_t rast_world_close(int32_t exit_code) */
+  rast_world_close: { parameters: ["i32"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** ABI version this binding was written for (RAST_ABI_VERSION in rast.h). */
-export const ABI_VERSION = 2;
+export const ABI_VERSION = 3;
 
 /** Return codes of rast.h. */
 export const Status = {

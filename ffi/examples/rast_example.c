@@ -4,6 +4,9 @@
  *
  *   rast_example MODEL_DIR [N_NEW] [TOKEN ...]
  *   rast_example --rast BASE POS NEG ALPHA N_NEW TOKEN ...
+ *
+ * Started by torchrun (WORLD_SIZE > 1), every process runs it: rank 0 splits the models across
+ * all of them and prints, the other ranks follow rank 0's calls and exit with its status.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,11 +29,17 @@ static const char *thread_error(const void *unused) { return rast_last_error(); 
 static const char *model_error(const void *m) { return rast_model_error((const rast_model *)m); }
 static const char *group_error(const void *g) { return rast_group_error((const rast_group *)g); }
 
+static const char *world_error(const void *unused) { return rast_world_error(); }
+
+static int32_t world_size = 1; /* the ranks every model is split across */
+
 static rast_model *load(const char *dir) {
   rast_model *m = NULL;
+  char options[64];
+  snprintf(options, sizeof options, "{\"dtype\":\"float32\",\"tensorParallel\":%d}",
+           (int)world_size);
   if (check(rast_model_create(&m), "rast_model_create", thread_error, NULL)) return NULL;
-  if (check(rast_model_load(m, dir, "{\"dtype\":\"float32\"}"), "rast_model_load",
-            model_error, m)) {
+  if (check(rast_model_load(m, dir, options), "rast_model_load", model_error, m)) {
     rast_model_free(m);
     return NULL;
   }
@@ -136,6 +145,17 @@ int main(int argc, char **argv) {
                     "       rast_example --rast BASE POS NEG ALPHA N_NEW TOKEN ...\n");
     return 2;
   }
+  char world[128];
+  int64_t len = 0;
+  if (check(rast_world_join(world, sizeof world, &len), "rast_world_join", world_error, NULL))
+    return 1;
+  const char *size = strstr(world, "\"world\":");
+  world_size = size ? (int32_t)atoi(size + 8) : 1;
+  if (strncmp(world, "{\"rank\":0,", 10) != 0) { /* not rank 0: serve its calls */
+    int32_t code = 1;
+    if (check(rast_world_follow(&code), "rast_world_follow", world_error, NULL)) return 1;
+    return code;
+  }
   int first = steered ? 7 : 3;
   int32_t n_new = steered ? atoi(argv[6]) : argc > 2 ? atoi(argv[2]) : 8;
   int32_t n_prompt = argc > first ? argc - first : 3;
@@ -144,5 +164,6 @@ int main(int argc, char **argv) {
   int status = steered ? rast(argv + 2, (float)atof(argv[5]), n_new, prompt, n_prompt)
                        : greedy(argv[1], n_new, prompt, n_prompt);
   free(prompt);
+  rast_world_close(status); /* releases the other ranks, if any */
   return status;
 }

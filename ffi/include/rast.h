@@ -31,7 +31,7 @@
 extern "C" {
 #endif
 
-#define RAST_ABI_VERSION 2
+#define RAST_ABI_VERSION 3
 
 /* Return codes. */
 #define RAST_OK 0
@@ -76,7 +76,9 @@ int32_t rast_model_create(rast_model **out);
  * joined by c10d (NCCL on CUDA: GPUs device..device+N-1; Gloo on CPU: the ranks share "threads").
  * Each rank reads only its slices of the checkpoint. The handle behaves as one model: every call
  * below runs all ranks and returns rank 0's full-vocab logits. A split the heads do not allow
- * is RAST_E_UNSUPPORTED with a message naming the sizes that work. A handle loads once.
+ * is RAST_E_UNSUPPORTED with a message naming the sizes that work. After rast_world_join in a
+ * world of several processes the ranks are those processes instead (see below). A handle loads
+ * once.
  * Errors: RAST_E_INVALID_ARGUMENT, RAST_E_IO, RAST_E_FORMAT, RAST_E_UNSUPPORTED, RAST_E_BACKEND. */
 int32_t rast_model_load(rast_model *m, const char *dir, const char *options_json);
 
@@ -217,6 +219,39 @@ typedef struct rast_step_stats {
   rast_forward_stats models;
 } rast_step_stats;
 int32_t rast_group_last_stats(rast_group *g, rast_step_stats *out);
+
+/* ---- Ranks that are processes (torchrun, srun), on one node or several ----
+ * Every process runs the same program and calls rast_world_join, which reads torchrun's
+ * environment: WORLD_SIZE, RANK, LOCAL_RANK, MASTER_ADDR, MASTER_PORT, and RAST_WORLD_TIMEOUT
+ * (seconds any rank waits for the others to arrive, or at a collective; default 300),
+ * TORCHELASTIC_USE_AGENT_STORE=True (torchrun's agent hosts the store), GLOO_SOCKET_IFNAME (the
+ * network interface Gloo uses). Rank 0 then makes every call as usual: rast_model_load with
+ * tensorParallel equal to WORLD_SIZE splits that model across the processes (NCCL between GPUs,
+ * each rank on cuda:LOCAL_RANK, or cuda:0 where it sees one GPU; Gloo between CPUs), and each
+ * call on such a model (cache set-up, block copies, forward, a group's prefill and step, free)
+ * is sent to the other ranks, which run their part inside rast_world_follow. tensorParallel 1
+ * keeps a model on rank 0 alone; other sizes are refused. The other ranks make no other call.
+ * A rank lost during a call (it died, or RAST_WORLD_TIMEOUT passed) fails that call and every
+ * later one with RAST_E_BACKEND and one line naming the rank and its error. */
+
+/* The message of the last failed rast_world_* call in this process ("" if none). */
+const char *rast_world_error(void);
+
+/* Joins the world: rank 0 hosts a c10d TCPStore at MASTER_ADDR:MASTER_PORT and every rank
+ * waits for all WORLD_SIZE ranks. WORLD_SIZE unset or 1 joins nothing (a world of one). Writes
+ * {"rank":r,"world":n,"localRank":l} (buffer rules of rast_runtime_info). Once per process.
+ * Errors: RAST_E_INVALID_ARGUMENT (the environment), RAST_E_BACKEND (the rendezvous failed or
+ * timed out), RAST_E_UNSUPPORTED (a build without Gloo). */
+int32_t rast_world_join(char *buf, int64_t cap, int64_t *len);
+
+/* Ranks other than 0: runs their part of rank 0's calls until rank 0 calls rast_world_close,
+ * whose exit_code it hands over in *exit_code. RAST_E_BACKEND when rank 0 goes away first; a
+ * failure of this rank's own part ends it with that failure's code (rank 0 names it). */
+int32_t rast_world_follow(int32_t *exit_code);
+
+/* Rank 0: ends the followers' rast_world_follow with exit_code. A no-op in a world of one, on
+ * other ranks and once the world is closed or lost. */
+int32_t rast_world_close(int32_t exit_code);
 
 #ifdef __cplusplus
 }

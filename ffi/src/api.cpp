@@ -44,6 +44,9 @@ int32_t rast_model_load(rast_model *m, const char *dir, const char *options_json
 const char *rast_model_error(const rast_model *m) { return m ? m->error.c_str() : ""; }
 
 int32_t rast_model_free(rast_model *m) {
+  // The other ranks of the process world drop their shards too (nothing to report if they
+  // are gone: the handle goes either way).
+  if (m && m->world_model > 0) guarded(&m->error, [&] { world_model_free(*m); });
   delete m;
   return RAST_OK;
 }

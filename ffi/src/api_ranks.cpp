@@ -1,9 +1,11 @@
 // A handle's model on one rank or on many: loading, and the forward pass and cache operations
 // dispatched to every rank of a tensor-parallel model (which must all take part, since the
-// forward pass meets at collectives).
+// forward pass meets at collectives): rank threads of this process, or the ranks of the process
+// world (world_calls.cpp).
 #include <thread>
 
 #include "api_util.h"
+#include "process_world.h"
 
 namespace rast {
 
@@ -11,13 +13,15 @@ void model_handle_load(rast_model &handle, const std::string &dir, const LoadOpt
   if (handle.loaded) fail(RAST_E_INVALID_ARGUMENT, "This model handle is already loaded");
   Model &m = handle.model;
   m.dir = dir;
-  m.device = o.device;
+  m.device = world_device(o.device);  // in a process world, this rank's GPU
   m.deterministic = o.deterministic;
   m.cfg = config_load(m.dir);
   m.dtype = o.dtype_given ? o.dtype : default_dtype(m.device, m.cfg.disk_dtype);
   if (o.tensor_parallel <= 1) {
     set_threads(o.threads);
     weights_load(m);
+  } else if (world_is_split()) {
+    world_model_load(handle, o);
   } else {
     // The ranks share the thread budget; on CUDA the threads only feed their GPUs.
     const int total =
@@ -48,6 +52,7 @@ static StepInput step_input_on(const StepInput &in, const at::Device &device) {
 }
 
 at::Tensor ranks_forward(rast_model &h, const StepInput &in) {
+  if (h.world_model > 0) return world_forward(h, in);
   if (!h.tp) return model_forward(h.model, in);
   at::Tensor logits;
   h.tp->run([&](Model &m, int rank) {
@@ -58,6 +63,7 @@ at::Tensor ranks_forward(rast_model &h, const StepInput &in) {
 }
 
 void ranks_cache_init(rast_model &h, int32_t n_blocks, int32_t block_size) {
+  if (h.world_model > 0) return world_cache_init(h, n_blocks, block_size);
   if (!h.tp) return cache_init(h.model, n_blocks, block_size);
   h.tp->run([&](Model &m, int) { cache_init(m, n_blocks, block_size); });
 }
@@ -77,6 +83,7 @@ void ranks_cache_copy_blocks(rast_model &h, const int32_t *src, const int32_t *d
   }
   for (int32_t i = 0; i < n; i++) ids.push_back(dst[i]);
   if (n == 0) return;
+  if (h.world_model > 0) return world_cache_copy_blocks(h, ids);
   at::Tensor all = at::from_blob(ids.data(), {2 * int64_t(n)}, at::kLong).clone();
   auto copy = [&](Model &m) {
     at::Tensor on = all.to(m.device);
@@ -87,6 +94,8 @@ void ranks_cache_copy_blocks(rast_model &h, const int32_t *src, const int32_t *d
 }
 
 int64_t ranks_cache_bytes(const rast_model &h) {
+  // Every rank of the process world holds a shard the shape of rank 0's.
+  if (h.world_model > 0) return cache_bytes(h.model) * world_info().world;
   if (!h.tp) return cache_bytes(h.model);
   int64_t total = 0;
   for (int r = 0; r < h.tp->world(); r++) total += cache_bytes(h.tp->rank(r));
@@ -94,6 +103,7 @@ int64_t ranks_cache_bytes(const rast_model &h) {
 }
 
 int64_t ranks_kv_bytes_per_position(const rast_model &h) {
+  if (h.world_model > 0) return kv_bytes_per_position(h.model) * world_info().world;
   if (!h.tp) return kv_bytes_per_position(h.model);
   int64_t total = 0;
   for (int r = 0; r < h.tp->world(); r++) total += kv_bytes_per_position(h.tp->rank(r));

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "error.h"
 #include "model.h"
@@ -15,6 +16,7 @@
 struct rast_model {
   rast::Model model;                         // rank 0 (the whole model without tensor parallelism)
   std::unique_ptr<rast::TensorParallel> tp;  // the ranks' threads; null when not split
+  int64_t world_model = 0;  // > 0: split across the process world under this id (world_calls.cpp)
   bool loaded = false;
   std::string error;                 // the message of the last failure on this handle
   rast_forward_stats last{};         // what the last forward cost
@@ -84,5 +86,14 @@ void ranks_cache_init(rast_model &h, int32_t n_blocks, int32_t block_size);
 void ranks_cache_copy_blocks(rast_model &h, const int32_t *src, const int32_t *dst, int32_t n);
 int64_t ranks_cache_bytes(const rast_model &h);  // all ranks together
 int64_t ranks_kv_bytes_per_position(const rast_model &h);  // all ranks together
+
+// The same calls on a model split across the process world (world_calls.cpp): rank 0 sends each
+// to the other ranks, then runs its own part.
+void world_model_load(rast_model &h, const LoadOptions &o);
+void world_model_free(rast_model &h);
+at::Tensor world_forward(rast_model &h, const StepInput &in);
+void world_cache_init(rast_model &h, int32_t n_blocks, int32_t block_size);
+// ids: [2n] int64, the sources then the destinations, already checked against the pool.
+void world_cache_copy_blocks(rast_model &h, const std::vector<int64_t> &ids);
 
 }  // namespace rast

@@ -11,6 +11,8 @@
 
 #include "config.h"
 
+struct rast_batch;  // rast.h
+
 namespace rast {
 
 // Which slice of the model this instance holds: Megatron-style tensor parallelism.
@@ -101,6 +103,10 @@ struct StepInput {
   int64_t kv_positions = 0;  // positions attended to, all sequences (the live KV)
   int64_t kv_reads = 0;      // cache rows attention reads
   std::shared_ptr<void> host;  // the host arrays the CPU tensors view
+  // The caller's batch it was laid out from (valid during the call) and its logits mode: what
+  // rank 0 sends to ranks that are other processes, which lay it out themselves.
+  const rast_batch *batch = nullptr;
+  int32_t logits_mode = 0;
 };
 
 // model.cpp: the forward pass; returns logits [R, V] in float32 (full vocab on every rank).

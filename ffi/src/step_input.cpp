@@ -24,6 +24,8 @@ StepInput make_step_input(const BatchLimits &limits, const rast_batch *batch, in
     fail(RAST_E_INVALID_ARGUMENT, "logits_mode " + std::to_string(logits_mode) + " is unknown");
   const int64_t B = batch->n_seqs, bs = limits.block_size, W = batch->max_blocks;
   StepInput in;
+  in.batch = batch;
+  in.logits_mode = logits_mode;
   in.n_seqs = B;
   in.block_size = limits.block_size;
   in.decode = true;
