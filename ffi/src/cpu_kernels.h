@@ -28,6 +28,11 @@ void rope_and_write(at::Tensor &qkv, const StepInput &in, const at::Tensor &inv_
                     int64_t hq, int64_t hkv, const at::Tensor &q_norm, const at::Tensor &k_norm,
                     double eps, at::Tensor &kc, at::Tensor &vc);
 
+// x: [N, in], w: [out, in], b: [out] or undefined -> [N, out], each row a matrix-vector product
+// with a fixed summation order (BLAS would pack the whole weight for a one-row GEMM, and its
+// blocking for N rows would make a row's sums depend on N).
+at::Tensor linear_rows(const at::Tensor &x, const at::Tensor &w, const at::Tensor &b);
+
 // gate_up: [N, 2 I] -> [N, I]; silu(gate) * up.
 at::Tensor silu_mul(const at::Tensor &gate_up);
 
