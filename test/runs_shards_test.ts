@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { UserError } from "../engine/errors.ts";
+import { checkRunFolder } from "../engine/runs/run_json.ts";
 import { parseShard, resolveShard, shardFromSlurm, shardSlice } from "../engine/runs/shards.ts";
 
 const env = (vars: Record<string, string>) => ({ get: (name: string) => vars[name] });
@@ -66,5 +67,21 @@ Deno.test("contiguous shards cover every row once, in order, sizes within one of
       assert.deepEqual(seen, Array.from({ length: rows }, (_, i) => i), `${rows} rows, ${count}`);
       assert.ok(Math.max(...sizes) - Math.min(...sizes) <= 1, `${rows} rows, ${count} shards`);
     }
+  }
+});
+
+Deno.test("a shard starting while another writes run.json sees an empty folder, not foreign files", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "rast-shards-folder-" });
+  try {
+    // what the first shard leaves for a moment: its lock, and run.json on its way through
+    // writeRunRecordOnce (a temporary of a temporary)
+    Deno.writeTextFileSync(`${dir}/lock.shard-1-of-3`, "");
+    Deno.writeTextFileSync(`${dir}/run.json.tmp-4242.tmp-4242`, "{");
+    const settings = {} as unknown as Parameters<typeof checkRunFolder>[1];
+    assert.equal(checkRunFolder(dir, settings), undefined);
+    Deno.writeTextFileSync(`${dir}/journal.jsonl`, "");
+    assert.throws(() => checkRunFolder(dir, settings), /has files but no run\.json/);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
   }
 });

@@ -178,9 +178,11 @@ export function checkRunFolder(dir: string, settings: RunSettings): RunRecord | 
   if (!existsSync(dir)) return undefined;
   const runJson = join(dir, "run.json");
   if (!existsSync(runJson)) {
-    // Locks and a run.json being written by another shard hold no results.
+    // Locks and a run.json being written by another shard hold no results (writeRunRecordOnce
+    // writes run.json.tmp-PID through its own temporary, run.json.tmp-PID.tmp-PID).
     const holdsResults = (name: string) =>
-      name !== LOCK_FILE && !isShardLockName(name) && !/^run\.json\.tmp-\d+$/.test(name);
+      name !== LOCK_FILE && !isShardLockName(name) &&
+      !/^run\.json\.tmp-\d+(\.tmp-\d+)?$/.test(name);
     if (!readdirSync(dir).some(holdsResults)) return undefined;
     throw new UserError(
       `Run folder "${dir}" has files but no run.json, so rast cannot tell how they were made; pass another --output-dir or empty the folder`,
