@@ -122,3 +122,13 @@ function processEnv(): HubEnv {
     HOME: Deno.env.get("HOME"),
   };
 }
+
+/** A model folder's config.json vocab_size, or undefined when it has none (the load says why). */
+export function configVocabSize(dir: string): number | undefined {
+  try {
+    const v = JSON.parse(readFileSync(join(dir, "config.json"), "utf8")).vocab_size;
+    return Number.isInteger(v) && v > 0 ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}

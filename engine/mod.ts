@@ -2,13 +2,12 @@
  * Opening the engine: resolve and load the base model and the steering pairs, check their
  * tokenizers agree, and hand back a RastEngine whose generate() is the event stream.
  */
-import { join } from "node:path";
 import type { RastEngine } from "./events.ts";
 import { deviceMemory, type Dtype, Model } from "./model.ts";
 import { type Pair, RastGroup } from "./group.ts";
 import { RastDecoder } from "./decoder.ts";
 import { checkVocabCompatible, Tokenizer, type VocabReport } from "./tokenizer.ts";
-import { resolveModel } from "./hub.ts";
+import { configVocabSize, resolveModel } from "./hub.ts";
 import { ensureModel } from "./hub_download.ts";
 import { EngineError } from "../ffi/errors.ts";
 import { UserError } from "./errors.ts";
@@ -86,16 +85,6 @@ export async function loadModel(
   }
 }
 
-/** A model folder's config.json vocab_size, or undefined when it has none (the load says why). */
-function configVocab(dir: string): number | undefined {
-  try {
-    const v = JSON.parse(Deno.readTextFileSync(join(dir, "config.json"))).vocab_size;
-    return Number.isInteger(v) && v > 0 ? v : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** What the tokenizer check found, before any weights load. */
 interface TokenizerCheck {
   tokenizer: Tokenizer | null;
@@ -112,11 +101,11 @@ async function checkTokenizers(baseDir: string, smallDirs: string[]): Promise<To
   const tokenizer = await Tokenizer.fromModelDir(baseDir);
   const reports: VocabReport[] = [];
   const unchecked: string[] = [];
-  const baseVocab = configVocab(baseDir);
+  const baseVocab = configVocabSize(baseDir);
   if (!tokenizer || baseVocab === undefined) return { tokenizer, reports, unchecked };
   for (const dir of smallDirs) {
     const small = await Tokenizer.fromModelDir(dir);
-    const smallVocab = configVocab(dir);
+    const smallVocab = configVocabSize(dir);
     if (!small) unchecked.push(dir);
     else if (smallVocab !== undefined) {
       reports.push(checkVocabCompatible(tokenizer, small, {

@@ -8,6 +8,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { UserError } from "../errors.ts";
+import { configVocabSize } from "../hub.ts";
 
 /** Where the stop ids come from. */
 export interface StopIdSources {
@@ -116,8 +117,7 @@ export function unreachableStopIds(
   ids: readonly StopId[],
   modelDirs: readonly string[],
 ): { ids: StopId[]; shared: number } | undefined {
-  const sizes = modelDirs.map((dir) => readJson(join(dir, "config.json"))?.vocab_size)
-    .filter((v): v is number => Number.isInteger(v) && (v as number) > 0);
+  const sizes = modelDirs.map(configVocabSize).filter((v): v is number => v !== undefined);
   if (sizes.length === 0) return undefined;
   const shared = Math.min(...sizes);
   const out = ids.filter((s) => s.id >= shared);
