@@ -4,7 +4,7 @@
  * modules (libtorch through FFI, Ink) lazily, so `--help` and argument errors stay instant.
  */
 import { Command, CommanderError } from "commander";
-import { commandModules } from "./tui/commands/mod.ts";
+import { commandModules } from "./tui/cli/mod.ts";
 import { UserError } from "./engine/errors.ts";
 
 const program = new Command()

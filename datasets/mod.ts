@@ -4,17 +4,11 @@
  * `<data dir>/<name>/test.jsonl`, one JSON object per line, in the harness's row order.
  */
 import { fileURLToPath } from "node:url";
-import { extractCandidate } from "../engine/eval/extract.ts";
-import { pyStr, pyStrip } from "../engine/eval/python_compat.ts";
+import { extractCandidate } from "./grading/extract.ts";
+import { pyStr, pyStrip } from "./grading/python_compat.ts";
 
 /** The repository's own copies of the registered test sets: `<this folder>/<name>/test.jsonl`. */
 export const SHIPPED_DATA_DIR = fileURLToPath(new URL(".", import.meta.url));
-
-/**
- * How a raw gold answer is normalised before comparison: `math` (math500) extracts then strips
- * twice, `minerva` keeps units and only rewrites \neq \leq \geq, `plain` strips once.
- */
-export type GoldRule = "math" | "minerva" | "plain";
 
 /** One registered benchmark. */
 export interface DatasetSpec {
@@ -24,7 +18,6 @@ export interface DatasetSpec {
   questionFields: string[];
   /** The raw gold answer of a row; throws an Error naming the missing field. */
   gold(row: Record<string, unknown>): string;
-  goldRule: GoldRule;
   /** Public copy on the Hugging Face hub, when there is one. */
   hub?: { repo: string; config: string; split: string };
   /** The test.jsonl shipped in this repository, used when no data dir is given. */
@@ -60,7 +53,6 @@ export const DATASETS: Record<string, DatasetSpec> = {
     description: "MATH-500 (500 competition problems, level and subject)",
     questionFields: QUESTION_FIELDS,
     gold: solutionAnswer,
-    goldRule: "math",
     hub: { repo: "HuggingFaceH4/MATH-500", config: "default", split: "test" },
   },
   aime24: {
@@ -68,7 +60,6 @@ export const DATASETS: Record<string, DatasetSpec> = {
     description: "AIME 2024 (30 problems, integer answers)",
     questionFields: QUESTION_FIELDS,
     gold: (row) => pyStr(field(row, "answer")),
-    goldRule: "plain",
     hub: { repo: "HuggingFaceH4/aime_2024", config: "default", split: "train" },
   },
   amc23: {
@@ -76,7 +67,6 @@ export const DATASETS: Record<string, DatasetSpec> = {
     description: "AMC 2023 (40 problems; a JSON number answer, 27.0 means 27)",
     questionFields: QUESTION_FIELDS,
     gold: (row) => pyStr(field(row, "answer")),
-    goldRule: "plain",
     hub: { repo: "math-ai/amc23", config: "default", split: "test" },
   },
   minerva_math: {
@@ -84,7 +74,6 @@ export const DATASETS: Record<string, DatasetSpec> = {
     description: "Minerva MATH (272 science problems with units)",
     questionFields: QUESTION_FIELDS,
     gold: solutionAnswer,
-    goldRule: "minerva",
     hub: { repo: "math-ai/minervamath", config: "default", split: "test" },
   },
   olympiadbench: {
@@ -98,14 +87,12 @@ export const DATASETS: Record<string, DatasetSpec> = {
       }
       return pyStrip(pyStr(answers[0]), "$");
     },
-    goldRule: "plain",
   },
   miniarith: {
     name: "miniarith",
     description: "miniarith (300 synthetic count word problems; the trained demo trio's task)",
     questionFields: QUESTION_FIELDS,
     gold: (row) => pyStr(field(row, "answer")),
-    goldRule: "plain",
     shipped: fileURLToPath(new URL("./miniarith/test.jsonl", import.meta.url)),
   },
   gsm8k: {
@@ -117,7 +104,6 @@ export const DATASETS: Record<string, DatasetSpec> = {
       if (parts.length !== 2) throw new Error(`field "answer" must contain "####" exactly once`);
       return parts[1];
     },
-    goldRule: "plain",
     hub: { repo: "openai/gsm8k", config: "main", split: "test" },
   },
 };
@@ -141,10 +127,4 @@ export function authorsDatasetName(name: string): string | undefined {
 export function datasetSpec(name: string): DatasetSpec | undefined {
   const rastName = Object.hasOwn(AUTHORS_DATASET_NAMES, name) ? AUTHORS_DATASET_NAMES[name] : name;
   return Object.hasOwn(DATASETS, rastName) ? DATASETS[rastName] : undefined;
-}
-
-/** The normalisation rule for gold answers of `dataset` (plain for unregistered names). */
-export function goldRuleOf(dataset: string | undefined): GoldRule {
-  if (dataset === "math") return "math";
-  return (dataset && datasetSpec(dataset)?.goldRule) || "plain";
 }

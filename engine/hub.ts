@@ -5,6 +5,9 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { UserError } from "./errors.ts";
+import { cacheEnv, type CacheEnv, hubCacheDir } from "./cache_dirs.ts";
+
+export { hubCacheDir };
 
 /** A model folder that holds a config.json, and a short label for result folder names. */
 export interface ResolvedModel {
@@ -21,30 +24,18 @@ export interface ResolvedModel {
 }
 
 /** Environment the resolver reads (injectable for tests). */
-export interface HubEnv {
-  HF_HUB_CACHE?: string;
-  HF_HOME?: string;
-  XDG_CACHE_HOME?: string;
-  HOME?: string;
-}
+export type HubEnv = CacheEnv;
 
 /** A hub model id, Org/Name. */
 export const HUB_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
 const SNAPSHOT_PATH = /models--([^/]+)--([^/]+)\/snapshots\/([^/]+)\/?$/;
 
-/** The hub cache folder, following huggingface_hub: HF_HUB_CACHE, HF_HOME/hub, XDG, ~/.cache. */
-export function hubCacheDir(env: HubEnv = processEnv()): string {
-  if (env.HF_HUB_CACHE) return env.HF_HUB_CACHE;
-  if (env.HF_HOME) return join(env.HF_HOME, "hub");
-  const cache = env.XDG_CACHE_HOME ?? join(env.HOME ?? "~", ".cache");
-  return join(cache, "huggingface", "hub");
-}
 
 /**
  * Resolves `arg` (a folder, or a hub id looked up in the cache through refs/main) to a folder
  * with config.json. Throws a UserError naming every place tried and the fix.
  */
-export function resolveModel(arg: string, env: HubEnv = processEnv()): ResolvedModel {
+export function resolveModel(arg: string, env: HubEnv = cacheEnv()): ResolvedModel {
   if (arg.trim() === "") {
     throw new UserError("Model argument is empty; pass a model folder or a hub id Org/Name");
   }
@@ -114,14 +105,6 @@ function requireConfig(arg: string, path: string): void {
   }
 }
 
-function processEnv(): HubEnv {
-  return {
-    HF_HUB_CACHE: Deno.env.get("HF_HUB_CACHE"),
-    HF_HOME: Deno.env.get("HF_HOME"),
-    XDG_CACHE_HOME: Deno.env.get("XDG_CACHE_HOME"),
-    HOME: Deno.env.get("HOME"),
-  };
-}
 
 /** A model folder's config.json vocab_size, or undefined when it has none (the load says why). */
 export function configVocabSize(dir: string): number | undefined {

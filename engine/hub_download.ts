@@ -21,6 +21,7 @@ import {
 } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { UserError } from "./errors.ts";
+import { hfHomeDir } from "./cache_dirs.ts";
 import { HUB_ID, hubCacheDir, type HubEnv } from "./hub.ts";
 
 /** The environment the downloader reads (injectable for tests). */
@@ -92,9 +93,7 @@ function isOffline(env: DownloadEnv): boolean {
 /** HF_TOKEN, else the token file `huggingface-cli login` saves. */
 function hubToken(env: DownloadEnv): string | undefined {
   if (env.HF_TOKEN) return env.HF_TOKEN.trim();
-  const home = env.HF_HOME ??
-    join(env.XDG_CACHE_HOME ?? join(env.HOME ?? "~", ".cache"), "huggingface");
-  const path = env.HF_TOKEN_PATH ?? join(home, "token");
+  const path = env.HF_TOKEN_PATH ?? join(hfHomeDir(env), "token");
   return existsSync(path) ? readFileSync(path, "utf8").trim() || undefined : undefined;
 }
 

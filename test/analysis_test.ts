@@ -5,17 +5,17 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { countBehaviours, defaultBehaviours } from "../engine/analysis/behaviours.ts";
-import { deltaSimilarity } from "../engine/analysis/mod.ts";
-import type { RunData } from "../engine/analysis/run_data.ts";
-import { analyzeRun, pearson } from "../engine/analysis/run_analysis.ts";
+import { countBehaviours, defaultBehaviours } from "../tui/analysis/behaviours.ts";
+import { deltaSimilarity } from "../tui/analysis/mod.ts";
+import type { RunData } from "../tui/analysis/run_data.ts";
+import { analyzeRun, pearson } from "../tui/analysis/run_analysis.ts";
 import type { StepStats } from "../engine/events.ts";
 import {
   readTokenStats,
   type TokenStatsRecord,
   TokenStatsRecorder,
-} from "../engine/analysis/token_stats.ts";
-import type { RunSettings } from "../engine/runs/run_json.ts";
+} from "../tui/analysis/token_stats.ts";
+import type { RunSettings } from "../tui/runs/run_json.ts";
 
 const TMP = Deno.makeTempDirSync({ prefix: "rast-analysis-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(TMP, { recursive: true }));

@@ -1,9 +1,9 @@
 // ffi/build/rast_example uses only rast.h: the smoke test of the C contract.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { readSafetensors } from "../engine/safetensors.ts";
-import { FIXTURES_DIR, REPO_ROOT } from "./paths.ts";
-import { ints } from "./fixture_cases.ts";
+import { readSafetensors } from "../tui/checkpoints/safetensors.ts";
+import { FIXTURES_DIR, REPO_ROOT } from "./support/paths.ts";
+import { ints } from "./support/fixture_cases.ts";
 
 Deno.test("the C example decodes the reference greedy ids through rast.h alone", async () => {
   const ref = await readSafetensors(join(FIXTURES_DIR, "reference.safetensors"));

@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { rowSeed } from "../engine/runs/seeds.ts";
-import { FIXTURES_DIR, REPO_ROOT } from "./paths.ts";
+import { rowSeed } from "../tui/runs/seeds.ts";
+import { FIXTURES_DIR, REPO_ROOT } from "./support/paths.ts";
 
 const TMP = Deno.makeTempDirSync({ prefix: "rast-analyze-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(TMP, { recursive: true }));

@@ -7,8 +7,8 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { FIXTURES_DIR, REPO_ROOT } from "./paths.ts";
-import { readInflight } from "../engine/runs/inflight.ts";
+import { FIXTURES_DIR, REPO_ROOT } from "./support/paths.ts";
+import { readInflight } from "../tui/runs/inflight.ts";
 
 const SHIM = Deno.env.get("RAST_LIB") ?? join(REPO_ROOT, "ffi", "build", "librast.so");
 const TMP = Deno.makeTempDirSync({ prefix: "rast-deterministic-" });

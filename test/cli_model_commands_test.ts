@@ -1,10 +1,10 @@
 // `rast logits`, `rast generate` and `rast info` from the outside, against the fixtures.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { readSafetensors, toFloat32 } from "../engine/safetensors.ts";
-import { FIXTURES_DIR, REPO_ROOT } from "./paths.ts";
-import { ints } from "./fixture_cases.ts";
-import { maxRelError } from "./numeric.ts";
+import { readSafetensors, toFloat32 } from "../tui/checkpoints/safetensors.ts";
+import { FIXTURES_DIR, REPO_ROOT } from "./support/paths.ts";
+import { ints } from "./support/fixture_cases.ts";
+import { maxRelError } from "./support/numeric.ts";
 
 async function rast(...args: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {

@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { FIXTURES_DIR } from "./paths.ts";
-import { makeDataDir, rastCommand } from "./cli_support.ts";
+import { FIXTURES_DIR } from "./support/paths.ts";
+import { makeDataDir, rastCommand } from "./support/cli_support.ts";
 
 const TMP = Deno.makeTempDirSync({ prefix: "rast-paged-run-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(TMP, { recursive: true }));

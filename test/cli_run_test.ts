@@ -6,15 +6,15 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { FIXTURES_DIR, REPO_ROOT } from "./paths.ts";
-import { LOCK_FILE } from "../engine/runs/lock.ts";
-import { makeDataDir as dataDirUnder, rastCommand as rastSubprocess } from "./cli_support.ts";
+import { FIXTURES_DIR, REPO_ROOT } from "./support/paths.ts";
+import { LOCK_FILE } from "../tui/runs/lock.ts";
+import { makeDataDir as dataDirUnder, rastCommand as rastSubprocess } from "./support/cli_support.ts";
 
 /** Every temporary folder of this file lives here and goes when the tests end. */
 const TMP = Deno.makeTempDirSync({ prefix: "rast-test-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(TMP, { recursive: true }));
 
-const FAKE_ENGINE = join(REPO_ROOT, "test", "fake_run_engine.ts");
+const FAKE_ENGINE = join(REPO_ROOT, "test", "support", "fake_run_engine.ts");
 const BASE = join(FIXTURES_DIR, "base");
 const POS = join(FIXTURES_DIR, "pos");
 const NEG = join(FIXTURES_DIR, "neg");

@@ -7,8 +7,8 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { FIXTURES_DIR, REPO_ROOT } from "./paths.ts";
-import { makeDataDir, rastCommand } from "./cli_support.ts";
+import { FIXTURES_DIR, REPO_ROOT } from "./support/paths.ts";
+import { makeDataDir, rastCommand } from "./support/cli_support.ts";
 
 const TMP = Deno.makeTempDirSync({ prefix: "rast-slurm-cli-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(TMP, { recursive: true }));

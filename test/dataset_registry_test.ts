@@ -5,9 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { DATASETS_DIR } from "./paths.ts";
-import { loadDataset, normalizeGold } from "../engine/eval/mod.ts";
-import { downloadDataset } from "../engine/eval/hub.ts";
+import { DATASETS_DIR } from "./support/paths.ts";
+import { loadDataset } from "../datasets/load.ts";
+import { normalizeGold } from "../datasets/grading/gold.ts";
+import { downloadDataset } from "../datasets/download.ts";
 import { UserError } from "../engine/errors.ts";
 
 /** name -> [rows, [row index, normalised gold, question prefix]...] */

@@ -6,9 +6,9 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { readSafetensors } from "../engine/safetensors.ts";
-import { FIXTURES_DIR, REPO_ROOT } from "./paths.ts";
-import { ints } from "./fixture_cases.ts";
+import { readSafetensors } from "../tui/checkpoints/safetensors.ts";
+import { FIXTURES_DIR, REPO_ROOT } from "./support/paths.ts";
+import { ints } from "./support/fixture_cases.ts";
 
 const TMP = Deno.makeTempDirSync({ prefix: "rast-debug-test-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(TMP, { recursive: true }));

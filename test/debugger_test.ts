@@ -3,9 +3,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { openEngine } from "../engine/mod.ts";
 import { StepDebugger, topTokens } from "../engine/debugger.ts";
-import { readSafetensors } from "../engine/safetensors.ts";
-import { FIXTURES_DIR } from "./paths.ts";
-import { ints } from "./fixture_cases.ts";
+import { readSafetensors } from "../tui/checkpoints/safetensors.ts";
+import { FIXTURES_DIR } from "./support/paths.ts";
+import { ints } from "./support/fixture_cases.ts";
 
 Deno.test("topTokens: softmax probabilities after temperature, largest first", () => {
   const row = Float32Array.of(0, Math.log(3), Math.log(2), -Infinity);

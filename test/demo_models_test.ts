@@ -5,10 +5,10 @@ import {
   DEMO_VERSION,
   type DemoTrio,
   ensureDemoTrio,
-} from "../engine/demo_models.ts";
-import { readSafetensors, readSafetensorsHeader, toFloat32 } from "../engine/safetensors.ts";
+} from "../tui/checkpoints/demo_models.ts";
+import { readSafetensors, readSafetensorsHeader, toFloat32 } from "../tui/checkpoints/safetensors.ts";
 import { checkVocabCompatible, Tokenizer } from "../engine/tokenizer.ts";
-import { REPO_ROOT } from "./paths.ts";
+import { REPO_ROOT } from "./support/paths.ts";
 
 const FILES = [
   "config.json",

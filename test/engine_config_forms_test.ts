@@ -3,10 +3,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Model } from "../engine/model.ts";
-import { readSafetensors, toFloat32 } from "../engine/safetensors.ts";
-import { FIXTURES_DIR } from "./paths.ts";
-import { FLOAT32, promptLogits } from "./fixture_cases.ts";
-import { maxRelError } from "./numeric.ts";
+import { readSafetensors, toFloat32 } from "../tui/checkpoints/safetensors.ts";
+import { FIXTURES_DIR } from "./support/paths.ts";
+import { FLOAT32, promptLogits } from "./support/fixture_cases.ts";
+import { maxRelError } from "./support/numeric.ts";
 
 async function llamaWithConfig(edit: (config: Record<string, unknown>) => void): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "rast-config-" });

@@ -3,9 +3,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Model } from "../engine/model.ts";
 import { EngineError } from "../ffi/errors.ts";
-import { readSafetensors, writeSafetensors } from "../engine/safetensors.ts";
-import { FIXTURES_DIR } from "./paths.ts";
-import { initSlots } from "./slots.ts";
+import { readSafetensors, writeSafetensors } from "../tui/checkpoints/safetensors.ts";
+import { FIXTURES_DIR } from "./support/paths.ts";
+import { initSlots } from "./support/slots.ts";
 
 async function copyModel(name: string): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "rast-bad-" });

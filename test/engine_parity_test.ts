@@ -3,11 +3,11 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Model } from "../engine/model.ts";
 import { greedyDecode } from "../engine/greedy.ts";
-import { readSafetensors } from "../engine/safetensors.ts";
-import { FIXTURES_DIR } from "./paths.ts";
-import { FIXTURE_CASES as cases, FLOAT32, floats, ints, promptLogits } from "./fixture_cases.ts";
-import { maxRelError } from "./numeric.ts";
-import { BLOCK_SIZES, initSlots } from "./slots.ts";
+import { readSafetensors } from "../tui/checkpoints/safetensors.ts";
+import { FIXTURES_DIR } from "./support/paths.ts";
+import { FIXTURE_CASES as cases, FLOAT32, floats, ints, promptLogits } from "./support/fixture_cases.ts";
+import { maxRelError } from "./support/numeric.ts";
+import { BLOCK_SIZES, initSlots } from "./support/slots.ts";
 
 for (const c of cases) {
   Deno.test(`${c.name}: full-sequence logits match transformers within 1e-4`, async () => {

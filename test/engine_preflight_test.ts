@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { openEngine } from "../engine/mod.ts";
 import { UserError } from "../engine/errors.ts";
-import { DATASETS_DIR } from "./paths.ts";
+import { DATASETS_DIR } from "./support/paths.ts";
 
 const MODELS = join(DATASETS_DIR, "miniarith", "models");
 

@@ -5,8 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { DATASETS_DIR, REPO_ROOT } from "./paths.ts";
-import { evaluateResultsDir, type Metrics } from "../engine/eval/mod.ts";
+import { DATASETS_DIR, REPO_ROOT } from "./support/paths.ts";
+import { evaluateResultsDir } from "../tui/runs/evaluate.ts";
+import { type Metrics } from "../datasets/grading/mod.ts";
 
 const NO_ANSWER = "I could not solve it.";
 /**

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ABI_VERSION, symbols } from "../ffi/symbols.ts";
-import { REPO_ROOT } from "./paths.ts";
+import { REPO_ROOT } from "./support/paths.ts";
 
 const header = Deno.readTextFileSync(join(REPO_ROOT, "ffi", "include", "rast.h"));
 

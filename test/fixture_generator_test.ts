@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join, relative } from "node:path";
-import { FIXTURES_DIR, REPO_ROOT } from "./paths.ts";
+import { FIXTURES_DIR, REPO_ROOT } from "./support/paths.ts";
 
 const GENERATOR = join(REPO_ROOT, "scripts", "make_fixtures.py");
 

@@ -4,10 +4,10 @@ import { join } from "node:path";
 import { type OpenedEngine, openEngine, vocabNotice } from "../engine/mod.ts";
 import type { VocabReport } from "../engine/tokenizer.ts";
 import type { EngineEvent, GenerateOptions, GenerateRequest } from "../engine/events.ts";
-import { readSafetensors, toFloat32 } from "../engine/safetensors.ts";
-import { FIXTURES_DIR } from "./paths.ts";
-import { FLOAT32 } from "./fixture_cases.ts";
-import { assertChiSquare, expectedDistribution } from "./chi_square.ts";
+import { readSafetensors, toFloat32 } from "../tui/checkpoints/safetensors.ts";
+import { FIXTURES_DIR } from "./support/paths.ts";
+import { FLOAT32 } from "./support/fixture_cases.ts";
+import { assertChiSquare, expectedDistribution } from "./support/chi_square.ts";
 
 const dir = (m: string) => join(FIXTURES_DIR, m);
 const PROMPT0 = [5, 17, 300, 42, 999, 7, 1100];

@@ -8,9 +8,9 @@ import assert from "node:assert/strict";
 import { Model } from "../engine/model.ts";
 import { runtimeInfo } from "../engine/model.ts";
 import { greedyDecode } from "../engine/greedy.ts";
-import { readSafetensors } from "../engine/safetensors.ts";
-import { FIXTURE_CASES, floats, ints, promptLogits } from "./fixture_cases.ts";
-import { maxRelError } from "./numeric.ts";
+import { readSafetensors } from "../tui/checkpoints/safetensors.ts";
+import { FIXTURE_CASES, floats, ints, promptLogits } from "./support/fixture_cases.ts";
+import { maxRelError } from "./support/numeric.ts";
 
 const info = runtimeInfo();
 const hasGpu = info.cuda === true && Number(info.devices) > 0;

@@ -5,8 +5,9 @@
  * Run: deno bench -A test/grade_bench.ts (or deno run -A for one pass); prints the wall time,
  * which must stay under 60 s on a 2-core machine.
  */
-import { DATASETS_DIR } from "./paths.ts";
-import { Grader, loadDataset, type Verdict } from "../engine/eval/mod.ts";
+import { DATASETS_DIR } from "./support/paths.ts";
+import { Grader, type Verdict } from "../datasets/grading/mod.ts";
+import { loadDataset } from "../datasets/load.ts";
 
 const SAMPLES = 32;
 

@@ -1,7 +1,7 @@
 /** `./rast grade`: JSONL in, one verdict line per input line out, same order. */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { REPO_ROOT } from "./paths.ts";
+import { REPO_ROOT } from "./support/paths.ts";
 
 async function rast(
   args: string[],

@@ -6,7 +6,7 @@
  * against a local transcription of that code. Part 1 of 2 (part 2: grade_outputs_test.ts).
  */
 import assert from "node:assert/strict";
-import { type OutputCase, outputFailures } from "./grading_cases.ts";
+import { type OutputCase, outputFailures } from "./support/grading_cases.ts";
 
 const CASES: OutputCase[] = [
   {

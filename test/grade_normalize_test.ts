@@ -3,9 +3,9 @@
  * authors' parser.py (and word2number, Python's float() and repr()) for the same inputs.
  */
 import assert from "node:assert/strict";
-import { stripString } from "../engine/eval/normalize.ts";
-import { convertWordNumber } from "../engine/eval/word_number.ts";
-import { isClose, pyFloat, pyFloatRepr } from "../engine/eval/python_compat.ts";
+import { stripString } from "../datasets/grading/normalize.ts";
+import { convertWordNumber } from "../datasets/grading/word_number.ts";
+import { isClose, pyFloat, pyFloatRepr } from "../datasets/grading/python_compat.ts";
 
 /** [input, skip_unit, strip_string(input, skip_unit)] */
 const STRIP: [string, boolean, string][] = [

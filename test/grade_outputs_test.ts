@@ -6,8 +6,8 @@
  * against a local transcription of that code. Part 2 of 2, and stop-string settings.
  */
 import assert from "node:assert/strict";
-import { Grader } from "../engine/eval/mod.ts";
-import { type OutputCase, outputFailures } from "./grading_cases.ts";
+import { Grader } from "../datasets/grading/mod.ts";
+import { type OutputCase, outputFailures } from "./support/grading_cases.ts";
 
 const CASES: OutputCase[] = [
   {

@@ -8,7 +8,7 @@
  * mathematics. The dataset is math500 unless a fifth field names it.
  */
 import assert from "node:assert/strict";
-import { type VerdictCase, verdictFailures } from "./grading_cases.ts";
+import { type VerdictCase, verdictFailures } from "./support/grading_cases.ts";
 
 const CASES: VerdictCase[] = [
   ["5", "5", true, "identical integers"],

@@ -3,7 +3,7 @@
  * leave the grader usable (the stuck worker is terminated and replaced).
  */
 import assert from "node:assert/strict";
-import { Grader } from "../engine/eval/mod.ts";
+import { Grader } from "../datasets/grading/mod.ts";
 
 /** Message passing and timer latency on a busy 2-core machine. */
 const SLACK_MS = 1500;

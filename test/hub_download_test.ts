@@ -10,8 +10,8 @@ import { existsSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { UserError } from "../engine/errors.ts";
 import { downloadModel, ensureModel } from "../engine/hub_download.ts";
-import { startFakeHub } from "./hub_server.ts";
-import { FIXTURES_DIR, REPO_ROOT } from "./paths.ts";
+import { startFakeHub } from "./support/hub_server.ts";
+import { FIXTURES_DIR, REPO_ROOT } from "./support/paths.ts";
 
 const TMP = Deno.makeTempDirSync({ prefix: "rast-test-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(TMP, { recursive: true }));
@@ -30,7 +30,7 @@ async function rast(args: string[], env: Record<string, string>) {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "--quiet", "-A", join(REPO_ROOT, "main.ts"), ...args],
     env: {
-      RAST_ENGINE_MODULE: join(REPO_ROOT, "test", "fake_run_engine.ts"),
+      RAST_ENGINE_MODULE: join(REPO_ROOT, "test", "support", "fake_run_engine.ts"),
       NO_COLOR: "1",
       ...env,
     },

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { hubCacheDir, resolveModel } from "../engine/hub.ts";
 import { UserError } from "../engine/errors.ts";
-import { FIXTURES_DIR } from "./paths.ts";
+import { FIXTURES_DIR } from "./support/paths.ts";
 
 /** Every temporary folder of this file lives here and goes when the tests end. */
 const TMP = Deno.makeTempDirSync({ prefix: "rast-test-" });

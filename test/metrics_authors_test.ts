@@ -8,11 +8,11 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Grader } from "../engine/eval/grader.ts";
-import { evaluateResultsDir, formatMetrics } from "../engine/eval/results.ts";
-import { majAtK, passAtK, type Vote } from "../engine/eval/vote.ts";
-import { datasetFromAuthorsFolder } from "../engine/eval/cli.ts";
-import { summarizeAccuracy, type Verdict } from "../tui/accuracy.ts";
+import { Grader } from "../datasets/grading/grader.ts";
+import { evaluateResultsDir, formatMetrics } from "../tui/runs/evaluate.ts";
+import { majAtK, passAtK, type Vote } from "../datasets/grading/vote.ts";
+import { datasetFromAuthorsFolder } from "../tui/cli/eval_action.ts";
+import { summarizeAccuracy, type Verdict } from "../tui/app/accuracy.ts";
 
 const TMP = Deno.makeTempDirSync({ prefix: "rast-test-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(TMP, { recursive: true }));
@@ -183,7 +183,7 @@ Deno.test("a failing grading worker is an error in verdicts.jsonl and the summar
   );
   const grader = new Grader({
     workers: 1,
-    workerModule: new URL("./failing_grade_worker.ts", import.meta.url),
+    workerModule: new URL("./support/failing_grade_worker.ts", import.meta.url),
   });
   try {
     const metrics = await evaluateResultsDir(data, resDir, { grader });

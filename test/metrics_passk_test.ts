@@ -1,12 +1,7 @@
 /** pass@k against brute-force subset enumeration; maj@k, accuracies and breakdowns by hand. */
 import assert from "node:assert/strict";
-import {
-  computeMetrics,
-  type Dataset,
-  kValues,
-  passAtK,
-  type Verdict,
-} from "../engine/eval/mod.ts";
+import { computeMetrics, kValues, passAtK, type Verdict } from "../datasets/grading/mod.ts";
+import { type Dataset } from "../datasets/load.ts";
 import { UserError } from "../engine/errors.ts";
 
 /** Fraction of the k-subsets of n samples (the first c correct) holding a correct one. */

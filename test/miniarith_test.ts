@@ -6,14 +6,16 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Grader, loadDataset, renderPrompt } from "../engine/eval/mod.ts";
+import { Grader } from "../datasets/grading/mod.ts";
+import { loadDataset } from "../datasets/load.ts";
+import { renderPrompt } from "../datasets/prompts.ts";
 import { Model } from "../engine/model.ts";
 import { Tokenizer } from "../engine/tokenizer.ts";
 import { MINIARITH_MODELS, MINIARITH_PROMPT } from "../datasets/miniarith.ts";
-import { promptLogits } from "./fixture_cases.ts";
-import { maxRelError } from "./numeric.ts";
-import { REPO_ROOT } from "./paths.ts";
-import { FLOAT32 } from "./fixture_cases.ts";
+import { promptLogits } from "./support/fixture_cases.ts";
+import { maxRelError } from "./support/numeric.ts";
+import { REPO_ROOT } from "./support/paths.ts";
+import { FLOAT32 } from "./support/fixture_cases.ts";
 
 interface Reference {
   tokens: { text: string; ids: number[] }[];

@@ -7,8 +7,8 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { readSafetensorsHeader } from "../engine/safetensors.ts";
-import { FIXTURES_DIR, REPO_ROOT } from "./paths.ts";
+import { readSafetensorsHeader } from "../tui/checkpoints/safetensors.ts";
+import { FIXTURES_DIR, REPO_ROOT } from "./support/paths.ts";
 
 const TMP = Deno.makeTempDirSync({ prefix: "rast-test-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(TMP, { recursive: true }));

@@ -4,11 +4,11 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type EngineOptions, type OpenedEngine, openEngine } from "../engine/mod.ts";
 import type { GenerateOptions, GenerateRequest } from "../engine/events.ts";
-import { readSafetensors } from "../engine/safetensors.ts";
+import { readSafetensors } from "../tui/checkpoints/safetensors.ts";
 import { benchTrio } from "../engine/bench.ts";
-import { FIXTURES_DIR } from "./paths.ts";
-import { FLOAT32, ints } from "./fixture_cases.ts";
-import { BLOCK_SIZES } from "./slots.ts";
+import { FIXTURES_DIR } from "./support/paths.ts";
+import { FLOAT32, ints } from "./support/fixture_cases.ts";
+import { BLOCK_SIZES } from "./support/slots.ts";
 
 const dir = (m: string) => join(FIXTURES_DIR, m);
 

@@ -1,7 +1,7 @@
 /** Prompt templates: the authors' abel and qwen-boxed strings, chat templates, custom ones. */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { DEFAULT_STOP_STRINGS, renderPrompt } from "../engine/eval/mod.ts";
+import { DEFAULT_STOP_STRINGS, renderPrompt } from "../datasets/prompts.ts";
 import { UserError } from "../engine/errors.ts";
 
 const Q = "What is $1+1$?";

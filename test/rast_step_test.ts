@@ -3,12 +3,12 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Model } from "../engine/model.ts";
 import { RastGroup } from "../engine/group.ts";
-import { readSafetensors, toFloat32 } from "../engine/safetensors.ts";
-import { FIXTURES_DIR } from "./paths.ts";
-import { FLOAT32 } from "./fixture_cases.ts";
-import { maxRelError } from "./numeric.ts";
-import { rastGreedy } from "./rast_greedy.ts";
-import { BLOCK_SIZES } from "./slots.ts";
+import { readSafetensors, toFloat32 } from "../tui/checkpoints/safetensors.ts";
+import { FIXTURES_DIR } from "./support/paths.ts";
+import { FLOAT32 } from "./support/fixture_cases.ts";
+import { maxRelError } from "./support/numeric.ts";
+import { rastGreedy } from "./support/rast_greedy.ts";
+import { BLOCK_SIZES } from "./support/slots.ts";
 
 const dir = (m: string) => join(FIXTURES_DIR, m);
 

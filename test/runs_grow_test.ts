@@ -7,16 +7,16 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { Grader } from "../engine/eval/grader.ts";
-import { evaluateResultsDir } from "../engine/eval/results.ts";
-import { planRun, type RunConfig } from "../engine/runs/plan.ts";
-import { type RunSession, startRun } from "../engine/runs/session.ts";
-import { readRunRecord } from "../engine/runs/run_json.ts";
-import { runDir } from "../engine/runs/layout.ts";
-import { datasetFromAuthorsFolder } from "../engine/eval/cli.ts";
-import { FakeRunEngine } from "./fake_run_engine.ts";
-import { FIXTURES_DIR } from "./paths.ts";
-import { LOCK_FILE } from "../engine/runs/lock.ts";
+import { Grader } from "../datasets/grading/grader.ts";
+import { evaluateResultsDir } from "../tui/runs/evaluate.ts";
+import { planRun, type RunConfig } from "../tui/runs/plan.ts";
+import { type RunSession, startRun } from "../tui/runs/session.ts";
+import { readRunRecord } from "../tui/runs/run_json.ts";
+import { runDir } from "../tui/runs/layout.ts";
+import { datasetFromAuthorsFolder } from "../tui/cli/eval_action.ts";
+import { FakeRunEngine } from "./support/fake_run_engine.ts";
+import { FIXTURES_DIR } from "./support/paths.ts";
+import { LOCK_FILE } from "../tui/runs/lock.ts";
 
 const TMP = Deno.makeTempDirSync({ prefix: "rast-test-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(TMP, { recursive: true }));

@@ -6,13 +6,13 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Grader } from "../engine/eval/mod.ts";
-import { planRun, type RunConfig } from "../engine/runs/plan.ts";
-import { startRun } from "../engine/runs/session.ts";
-import { CHECKPOINT_INTERVAL_MS, readInflight } from "../engine/runs/inflight.ts";
-import { fakeAnswerText, FakeRunEngine } from "./fake_run_engine.ts";
-import { FIXTURES_DIR } from "./paths.ts";
-import { rowSeed } from "../engine/runs/seeds.ts";
+import { Grader } from "../datasets/grading/mod.ts";
+import { planRun, type RunConfig } from "../tui/runs/plan.ts";
+import { startRun } from "../tui/runs/session.ts";
+import { CHECKPOINT_INTERVAL_MS, readInflight } from "../tui/runs/inflight.ts";
+import { fakeAnswerText, FakeRunEngine } from "./support/fake_run_engine.ts";
+import { FIXTURES_DIR } from "./support/paths.ts";
+import { rowSeed } from "../tui/runs/seeds.ts";
 
 const TMP = Deno.makeTempDirSync({ prefix: "rast-inflight-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(TMP, { recursive: true }));

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { UserError } from "../engine/errors.ts";
-import { writeTextAtomic } from "../engine/runs/atomic.ts";
-import { Journal, readJournal, type SampleRecord } from "../engine/runs/journal.ts";
+import { writeTextAtomic } from "../tui/runs/atomic.ts";
+import { Journal, readJournal, type SampleRecord } from "../tui/runs/journal.ts";
 
 /** Every temporary folder of this file lives here and goes when the tests end. */
 const TMP = Deno.makeTempDirSync({ prefix: "rast-test-" });

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { UserError } from "../engine/errors.ts";
-import { formatPyFloat, runFolderName, windowOf } from "../engine/runs/layout.ts";
-import { settingsDifference } from "../engine/runs/run_json.ts";
-import { rowSeed } from "../engine/runs/seeds.ts";
+import { formatPyFloat, runFolderName, windowOf } from "../tui/runs/layout.ts";
+import { settingsDifference } from "../tui/runs/run_json.ts";
+import { rowSeed } from "../tui/runs/seeds.ts";
 
 Deno.test("numbers in folder names read as Python's str(float)", () => {
   // Each pair is (value, what `python3 -c "print(str(float(v)))"` prints).

@@ -6,12 +6,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { UserError } from "../engine/errors.ts";
-import { evaluateResultsDir, Grader } from "../engine/eval/mod.ts";
-import { planRun, type RunConfig } from "../engine/runs/plan.ts";
-import { type RunSession, startRun } from "../engine/runs/session.ts";
-import { fakeAnswerText, FakeRunEngine } from "./fake_run_engine.ts";
-import { DATASETS_DIR, FIXTURES_DIR } from "./paths.ts";
-import { LOCK_FILE } from "../engine/runs/lock.ts";
+import { evaluateResultsDir } from "../tui/runs/evaluate.ts";
+import { Grader } from "../datasets/grading/mod.ts";
+import { planRun, type RunConfig } from "../tui/runs/plan.ts";
+import { type RunSession, startRun } from "../tui/runs/session.ts";
+import { fakeAnswerText, FakeRunEngine } from "./support/fake_run_engine.ts";
+import { DATASETS_DIR, FIXTURES_DIR } from "./support/paths.ts";
+import { LOCK_FILE } from "../tui/runs/lock.ts";
 
 /** Every temporary folder of this file lives here and goes when the tests end. */
 const TMP = Deno.makeTempDirSync({ prefix: "rast-test-" });

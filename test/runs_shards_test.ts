@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { UserError } from "../engine/errors.ts";
-import { checkRunFolder } from "../engine/runs/run_json.ts";
-import { parseShard, resolveShard, shardFromSlurm, shardSlice } from "../engine/runs/shards.ts";
+import { checkRunFolder } from "../tui/runs/run_json.ts";
+import { parseShard, resolveShard, shardFromSlurm, shardSlice } from "../tui/runs/shards.ts";
 
 const env = (vars: Record<string, string>) => ({ get: (name: string) => vars[name] });
 

@@ -8,9 +8,9 @@ import {
   readSafetensorsHeader,
   toFloat32,
   writeSafetensors,
-} from "../engine/safetensors.ts";
+} from "../tui/checkpoints/safetensors.ts";
 import { UserError } from "../engine/errors.ts";
-import { FIXTURES_DIR } from "./paths.ts";
+import { FIXTURES_DIR } from "./support/paths.ts";
 
 const REFERENCE = join(FIXTURES_DIR, "reference.safetensors");
 

@@ -2,9 +2,9 @@
 // without sorting the vocab gives vLLM's distribution (chi-square against it).
 import { join } from "node:path";
 import { openEngine } from "../engine/mod.ts";
-import { writeRandomModel } from "../engine/random_checkpoint.ts";
-import { assertChiSquare, expectedDistribution } from "./chi_square.ts";
-import { initSlots } from "./slots.ts";
+import { writeRandomModel } from "../tui/checkpoints/random_checkpoint.ts";
+import { assertChiSquare, expectedDistribution } from "./support/chi_square.ts";
+import { initSlots } from "./support/slots.ts";
 
 const TMP = Deno.makeTempDirSync({ prefix: "rast-vocab-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(TMP, { recursive: true }));

@@ -8,9 +8,9 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { FIXTURES_DIR, REPO_ROOT } from "./paths.ts";
-import { makeDataDir, rastCommand } from "./cli_support.ts";
-import { shardPaths } from "../engine/runs/shards.ts";
+import { FIXTURES_DIR, REPO_ROOT } from "./support/paths.ts";
+import { makeDataDir, rastCommand } from "./support/cli_support.ts";
+import { shardPaths } from "../tui/runs/shards.ts";
 
 const SHIM = Deno.env.get("RAST_LIB") ?? join(REPO_ROOT, "ffi", "build", "librast.so");
 const REQUIRED = Deno.env.get("RAST_SLURM_TEST") === "1";

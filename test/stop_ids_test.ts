@@ -8,18 +8,18 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { openEngine } from "../engine/mod.ts";
-import { Grader } from "../engine/eval/grader.ts";
-import { DEFAULT_STOP_STRINGS } from "../engine/eval/prompts.ts";
-import { planRun, type RunConfig } from "../engine/runs/plan.ts";
-import { startRun } from "../engine/runs/session.ts";
-import { readRunRecord } from "../engine/runs/run_json.ts";
+import { Grader } from "../datasets/grading/grader.ts";
+import { DEFAULT_STOP_STRINGS } from "../datasets/prompts.ts";
+import { planRun, type RunConfig } from "../tui/runs/plan.ts";
+import { startRun } from "../tui/runs/session.ts";
+import { readRunRecord } from "../tui/runs/run_json.ts";
 import {
   declaredStopIds,
   unreachableStopIds,
   unreachableStopWarning,
-} from "../engine/runs/stop_ids.ts";
-import { FIXTURES_DIR } from "./paths.ts";
-import { FLOAT32 } from "./fixture_cases.ts";
+} from "../engine/stop_ids.ts";
+import { FIXTURES_DIR } from "./support/paths.ts";
+import { FLOAT32 } from "./support/fixture_cases.ts";
 
 const TMP = Deno.makeTempDirSync({ prefix: "rast-test-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(TMP, { recursive: true }));

@@ -4,11 +4,11 @@
 // of processes adds (a rank that never comes, a rank that dies) as one-line errors.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { readSafetensors, toFloat32 } from "../engine/safetensors.ts";
-import { FIXTURES_DIR, REPO_ROOT } from "./paths.ts";
-import { ints } from "./fixture_cases.ts";
-import { maxRelError } from "./numeric.ts";
-import { makeDataDir, rastCommand } from "./cli_support.ts";
+import { readSafetensors, toFloat32 } from "../tui/checkpoints/safetensors.ts";
+import { FIXTURES_DIR, REPO_ROOT } from "./support/paths.ts";
+import { ints } from "./support/fixture_cases.ts";
+import { maxRelError } from "./support/numeric.ts";
+import { makeDataDir, rastCommand } from "./support/cli_support.ts";
 
 const fixture = (m: string) => join(FIXTURES_DIR, m);
 const PROMPT0 = "5,17,300,42,999,7,1100";
@@ -163,7 +163,7 @@ Deno.test("the other ranks wait out a rank 0 idle longer than RAST_WORLD_TIMEOUT
   const port = freePort();
   const children = [0, 1].map((rank) =>
     new Deno.Command(Deno.execPath(), {
-      args: ["run", "--quiet", "-A", join(REPO_ROOT, "test", "world_idle_rank.ts")],
+      args: ["run", "--quiet", "-A", join(REPO_ROOT, "test", "support", "world_idle_rank.ts")],
       env: rankEnv(rank, 2, port, { RAST_WORLD_TIMEOUT: "2" }),
       stdout: "piped",
       stderr: "piped",

@@ -5,16 +5,16 @@ import { join } from "node:path";
 import { type Dtype, Model } from "../engine/model.ts";
 import { RastGroup } from "../engine/group.ts";
 import { greedyDecode } from "../engine/greedy.ts";
-import { writeRandomModel } from "../engine/random_checkpoint.ts";
-import { normals } from "../engine/random.ts";
-import { readSafetensors, toFloat32, writeSafetensors } from "../engine/safetensors.ts";
+import { writeRandomModel } from "../tui/checkpoints/random_checkpoint.ts";
+import { normals } from "../tui/checkpoints/random.ts";
+import { readSafetensors, toFloat32, writeSafetensors } from "../tui/checkpoints/safetensors.ts";
 import { EngineError } from "../ffi/errors.ts";
 import { Status } from "../ffi/symbols.ts";
-import { FIXTURES_DIR } from "./paths.ts";
-import { ints, promptLogits } from "./fixture_cases.ts";
-import { maxRelError } from "./numeric.ts";
-import { rastGreedy } from "./rast_greedy.ts";
-import { initSlots } from "./slots.ts";
+import { FIXTURES_DIR } from "./support/paths.ts";
+import { ints, promptLogits } from "./support/fixture_cases.ts";
+import { maxRelError } from "./support/numeric.ts";
+import { rastGreedy } from "./support/rast_greedy.ts";
+import { initSlots } from "./support/slots.ts";
 
 // Each fixture with the rank counts its heads allow (4 heads / 2 KV: at 4 ranks KV is copied).
 const fixtures = [

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { checkVocabCompatible, StreamingDecoder, Tokenizer } from "../engine/tokenizer.ts";
-import { qwenTokenizerDir } from "../engine/qwen_tokenizer_files.ts";
+import { qwenTokenizerDir } from "../tui/checkpoints/qwen_tokenizer_files.ts";
 import { UserError } from "../engine/errors.ts";
 
 const qwen = (await Tokenizer.fromModelDir(qwenTokenizerDir()))!;

@@ -7,13 +7,13 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { computeMetrics, type Verdict } from "../engine/eval/mod.ts";
-import { meanAccuracyCi95 } from "../engine/eval/metrics.ts";
+import { computeMetrics, type Verdict } from "../datasets/grading/mod.ts";
+import { meanAccuracyCi95 } from "../datasets/grading/metrics.ts";
 import type { EngineEvent, RastEngine, StepStats } from "../engine/events.ts";
-import { countingPathCoverage, emptyCount, pathCoverage } from "../engine/runs/path_coverage.ts";
-import { TABLE_KEYS, tableRuns, trioTable } from "../engine/runs/trio_table.ts";
+import { countingPathCoverage, emptyCount, pathCoverage } from "../tui/analysis/path_coverage.ts";
+import { TABLE_KEYS, tableRuns, trioTable } from "../tui/analysis/trio_table.ts";
 import { MINIARITH_MODELS } from "../datasets/miniarith.ts";
-import { REPO_ROOT } from "./paths.ts";
+import { REPO_ROOT } from "./support/paths.ts";
 
 const TMP = Deno.makeTempDirSync({ prefix: "rast-table-test-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(TMP, { recursive: true }));
@@ -112,7 +112,7 @@ Deno.test("path coverage: the share of steps whose token is the base's argmax", 
 async function rast(args: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "--quiet", "-A", join(REPO_ROOT, "main.ts"), ...args],
-    env: { RAST_ENGINE_MODULE: join(REPO_ROOT, "test", "fake_run_engine.ts"), NO_COLOR: "1" },
+    env: { RAST_ENGINE_MODULE: join(REPO_ROOT, "test", "support", "fake_run_engine.ts"), NO_COLOR: "1" },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

@@ -3,9 +3,9 @@ import assert from "node:assert/strict";
 import { EventEmitter } from "node:events";
 import { render } from "ink-testing-library";
 import type { EngineEvent } from "../engine/events.ts";
-import { RastApp, type StreamControls } from "../tui/app.tsx";
-import { startTui, type TuiOptions } from "../tui/mod.ts";
-import { FakeEngine, interleave, scriptSample, tokenEvent } from "./fake_engine.ts";
+import { RastApp, type StreamControls } from "../tui/app/app.tsx";
+import { startTui, type TuiOptions } from "../tui/app/mod.ts";
+import { FakeEngine, interleave, scriptSample, tokenEvent } from "./support/fake_engine.ts";
 
 const OPTIONS = { temperature: 1, topP: 0.95, maxNewTokens: 64 };
 

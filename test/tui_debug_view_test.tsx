@@ -5,10 +5,10 @@ import { render } from "ink-testing-library";
 import stringWidth from "string-width";
 import type { DebugStep, TopToken } from "../engine/debugger.ts";
 import type { FinishReason } from "../engine/events.ts";
-import { DebugView } from "../tui/components/debug_view.tsx";
-import { PaletteContext } from "../tui/components/lines.tsx";
-import { DebugApp, type DebugStepper } from "../tui/debug_app.tsx";
-import { makePalette } from "../tui/palette.ts";
+import { DebugView } from "../tui/app/components/debug_view.tsx";
+import { PaletteContext } from "../tui/app/components/lines.tsx";
+import { DebugApp, type DebugStepper } from "../tui/app/debug_app.tsx";
+import { makePalette } from "../tui/app/palette.ts";
 
 const ESC = "\x1b";
 

@@ -7,8 +7,8 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { ensureDemoTrio } from "../engine/demo_models.ts";
-import { REPO_ROOT } from "./paths.ts";
+import { ensureDemoTrio } from "../tui/checkpoints/demo_models.ts";
+import { REPO_ROOT } from "./support/paths.ts";
 
 const TMP = Deno.makeTempDirSync({ prefix: "rast-demo-test-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(TMP, { recursive: true }));

@@ -4,25 +4,25 @@ import type { ReactNode } from "react";
 import { render } from "ink-testing-library";
 import stringWidth from "string-width";
 import type { EngineEvent } from "../engine/events.ts";
-import { summarizeAccuracy } from "../tui/accuracy.ts";
-import { AccuracyPanel } from "../tui/components/accuracy_panel.tsx";
-import { AnswerStream } from "../tui/components/answer_stream.tsx";
-import { ChosenTokenPanel } from "../tui/components/chosen_token.tsx";
-import { Header } from "../tui/components/header.tsx";
-import { HeatmapStrip } from "../tui/components/heatmap_strip.tsx";
-import { HelpOverlay } from "../tui/components/help_overlay.tsx";
-import { PaletteContext } from "../tui/components/lines.tsx";
-import { RastView } from "../tui/components/rast_view.tsx";
-import { StatusLine } from "../tui/components/status_line.tsx";
-import { colorFromEnv, makePalette } from "../tui/palette.ts";
+import { summarizeAccuracy } from "../tui/app/accuracy.ts";
+import { AccuracyPanel } from "../tui/app/components/accuracy_panel.tsx";
+import { AnswerStream } from "../tui/app/components/answer_stream.tsx";
+import { ChosenTokenPanel } from "../tui/app/components/chosen_token.tsx";
+import { Header } from "../tui/app/components/header.tsx";
+import { HeatmapStrip } from "../tui/app/components/heatmap_strip.tsx";
+import { HelpOverlay } from "../tui/app/components/help_overlay.tsx";
+import { PaletteContext } from "../tui/app/components/lines.tsx";
+import { RastView } from "../tui/app/components/rast_view.tsx";
+import { StatusLine } from "../tui/app/components/status_line.tsx";
+import { colorFromEnv, makePalette } from "../tui/app/palette.ts";
 import {
   initialState,
   reduce,
   selectedSample,
   type TuiAction,
   type TuiState,
-} from "../tui/state.ts";
-import { interleave, scriptSample, tokenEvent } from "./fake_engine.ts";
+} from "../tui/app/state.ts";
+import { interleave, scriptSample, tokenEvent } from "./support/fake_engine.ts";
 
 const ESC = "\x1b";
 

@@ -1,8 +1,8 @@
 /** The headless reporter: progress lines, JSONL, and the metrics table, on a scripted clock. */
 import assert from "node:assert/strict";
 import type { EngineEvent } from "../engine/events.ts";
-import { BatchReporter, formatMetricsTable, reportBatch } from "../tui/progress.ts";
-import { FakeEngine, interleave, scriptSample } from "./fake_engine.ts";
+import { BatchReporter, formatMetricsTable, reportBatch } from "../tui/cli/progress.ts";
+import { FakeEngine, interleave, scriptSample } from "./support/fake_engine.ts";
 
 function sink() {
   const out = { text: "", write: (t: string) => void (out.text += t) };

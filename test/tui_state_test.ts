@@ -1,7 +1,7 @@
 /** The TUI reducer against hand-worked event sequences. */
 import assert from "node:assert/strict";
 import type { EngineEvent } from "../engine/events.ts";
-import { heatWindow } from "../tui/heatmap.ts";
+import { heatWindow } from "../tui/app/heatmap.ts";
 import {
   initialState,
   lastLines,
@@ -12,8 +12,8 @@ import {
   throughput,
   type TuiAction,
   type TuiState,
-} from "../tui/state.ts";
-import { interleave, scriptSample, tokenEvent } from "./fake_engine.ts";
+} from "../tui/app/state.ts";
+import { interleave, scriptSample, tokenEvent } from "./support/fake_engine.ts";
 
 function feed(state: TuiState, events: EngineEvent[], now = state.now): TuiState {
   return reduce(state, {

@@ -7,7 +7,7 @@ import {
   tokenLabel,
   truncate,
   visibleText,
-} from "../tui/text_layout.ts";
+} from "../tui/app/text_layout.ts";
 
 const text = (lines: Line[]) => lines.map((line) => line.map((s) => s.text).join(""));
 const piece = (t: string, delta = 0) => ({ text: t, delta });

@@ -8,7 +8,7 @@
  *   deno run -A scripts/grader_corpus/agreement.ts --write   # and record it as the quoted figure
  */
 import { fileURLToPath } from "node:url";
-import { Grader } from "../../engine/eval/mod.ts";
+import { Grader } from "../../datasets/grading/mod.ts";
 
 const DATA = new URL("../../test/data/", import.meta.url);
 /** The quoted figure: the README's numbers come from this file. */

@@ -1,0 +1,26 @@
+/** `rast grade`: grade answers line by line. Declares options; the action loads engine/eval lazily. */
+import type { Command } from "commander";
+import { repeatable } from "./options.ts";
+
+/** Registers `grade` on the program. */
+export function register(program: Command): void {
+  program
+    .command("grade")
+    .description(
+      'Grade JSONL lines {"output": <model text>, "gold": ...} or {"pred": <extracted answer>, ' +
+        '"gold": ...} (optional "dataset" for its rules). Writes one line per input, in order: ' +
+        '{"extracted", "gold", "correct", "timeout"} with normalised answers.',
+    )
+    .option("--in <file>", "input JSONL, or - for stdin")
+    .option("--out <file>", "output JSONL, or - for stdout", "-")
+    .option("--dataset <name>", "rules for lines without a dataset field (e.g. minerva_math)")
+    .option("--timeout <seconds>", "time limit per answer comparison", "3")
+    .option("--workers <n>", "worker threads for symbolic comparisons (default: CPUs)")
+    .addOption(
+      repeatable("--stop <text>", "cut outputs at this string, replacing the defaults"),
+    )
+    .action(async (flags) => {
+      const { runGrade } = await import("./eval_action.ts");
+      await runGrade(flags);
+    });
+}
