@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { UserError } from "./errors.ts";
-import { cacheEnv, type CacheEnv, hubCacheDir } from "./cache_dirs.ts";
+import { type CacheEnv, cacheEnv, hubCacheDir } from "./cache_dirs.ts";
 
 export { hubCacheDir };
 
@@ -29,7 +29,6 @@ export type HubEnv = CacheEnv;
 /** A hub model id, Org/Name. */
 export const HUB_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
 const SNAPSHOT_PATH = /models--([^/]+)--([^/]+)\/snapshots\/([^/]+)\/?$/;
-
 
 /**
  * Resolves `arg` (a folder, or a hub id looked up in the cache through refs/main) to a folder
@@ -104,7 +103,6 @@ function requireConfig(arg: string, path: string): void {
     );
   }
 }
-
 
 /** A model folder's config.json vocab_size, or undefined when it has none (the load says why). */
 export function configVocabSize(dir: string): number | undefined {

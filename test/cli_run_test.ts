@@ -8,7 +8,10 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { FIXTURES_DIR, REPO_ROOT } from "./support/paths.ts";
 import { LOCK_FILE } from "../tui/runs/lock.ts";
-import { makeDataDir as dataDirUnder, rastCommand as rastSubprocess } from "./support/cli_support.ts";
+import {
+  makeDataDir as dataDirUnder,
+  rastCommand as rastSubprocess,
+} from "./support/cli_support.ts";
 
 /** Every temporary folder of this file lives here and goes when the tests end. */
 const TMP = Deno.makeTempDirSync({ prefix: "rast-test-" });

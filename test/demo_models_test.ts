@@ -6,7 +6,11 @@ import {
   type DemoTrio,
   ensureDemoTrio,
 } from "../tui/checkpoints/demo_models.ts";
-import { readSafetensors, readSafetensorsHeader, toFloat32 } from "../tui/checkpoints/safetensors.ts";
+import {
+  readSafetensors,
+  readSafetensorsHeader,
+  toFloat32,
+} from "../tui/checkpoints/safetensors.ts";
 import { checkVocabCompatible, Tokenizer } from "../engine/tokenizer.ts";
 import { REPO_ROOT } from "./support/paths.ts";
 

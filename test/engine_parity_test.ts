@@ -5,7 +5,13 @@ import { Model } from "../engine/model.ts";
 import { greedyDecode } from "../engine/greedy.ts";
 import { readSafetensors } from "../tui/checkpoints/safetensors.ts";
 import { FIXTURES_DIR } from "./support/paths.ts";
-import { FIXTURE_CASES as cases, FLOAT32, floats, ints, promptLogits } from "./support/fixture_cases.ts";
+import {
+  FIXTURE_CASES as cases,
+  FLOAT32,
+  floats,
+  ints,
+  promptLogits,
+} from "./support/fixture_cases.ts";
 import { maxRelError } from "./support/numeric.ts";
 import { BLOCK_SIZES, initSlots } from "./support/slots.ts";
 

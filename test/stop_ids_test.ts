@@ -13,11 +13,7 @@ import { DEFAULT_STOP_STRINGS } from "../datasets/prompts.ts";
 import { planRun, type RunConfig } from "../tui/runs/plan.ts";
 import { startRun } from "../tui/runs/session.ts";
 import { readRunRecord } from "../tui/runs/run_json.ts";
-import {
-  declaredStopIds,
-  unreachableStopIds,
-  unreachableStopWarning,
-} from "../engine/stop_ids.ts";
+import { declaredStopIds, unreachableStopIds, unreachableStopWarning } from "../engine/stop_ids.ts";
 import { FIXTURES_DIR } from "./support/paths.ts";
 import { FLOAT32 } from "./support/fixture_cases.ts";
 

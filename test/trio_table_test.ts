@@ -112,7 +112,10 @@ Deno.test("path coverage: the share of steps whose token is the base's argmax", 
 async function rast(args: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "--quiet", "-A", join(REPO_ROOT, "main.ts"), ...args],
-    env: { RAST_ENGINE_MODULE: join(REPO_ROOT, "test", "support", "fake_run_engine.ts"), NO_COLOR: "1" },
+    env: {
+      RAST_ENGINE_MODULE: join(REPO_ROOT, "test", "support", "fake_run_engine.ts"),
+      NO_COLOR: "1",
+    },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

@@ -1,7 +1,12 @@
 /** Running accuracy against hand-computed pass@k / maj@k values. */
 import assert from "node:assert/strict";
 import { passAtK as passAtKEstimate } from "../datasets/grading/vote.ts";
-import { defaultKs, summarizeAccuracy, type Verdict, type VerdictTable } from "../tui/app/accuracy.ts";
+import {
+  defaultKs,
+  summarizeAccuracy,
+  type Verdict,
+  type VerdictTable,
+} from "../tui/app/accuracy.ts";
 
 const close = (actual: number | undefined, expected: number) =>
   assert.ok(

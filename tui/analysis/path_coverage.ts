@@ -4,7 +4,12 @@
  * the vocabulary cut). Counted by wrapping an engine, so a run goes through the normal run path
  * unchanged.
  */
-import type { EngineEvent, GenerateOptions, GenerateRequest, RastEngine } from "../../engine/events.ts";
+import type {
+  EngineEvent,
+  GenerateOptions,
+  GenerateRequest,
+  RastEngine,
+} from "../../engine/events.ts";
 import { requireStats } from "../../engine/events.ts";
 
 /** Steps seen and how many chose the base's argmax. */

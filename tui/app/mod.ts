@@ -12,7 +12,6 @@ export type { Verdict } from "./accuracy.ts";
 export type { FinishedEvent, Grader } from "./pump.ts";
 export type { QuestionSource } from "./components/rast_view.tsx";
 export { RastApp, useEngineStream } from "./app.tsx";
-export { BatchReporter, formatMetricsTable, reportBatch } from "../cli/progress.ts";
 
 /** Options of startTui / runTui. */
 export interface TuiOptions

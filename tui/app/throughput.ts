@@ -1,5 +1,20 @@
 /** Throughput, progress and ETA derived from the TUI state. */
-import type { TuiState } from "./state.ts";
+
+/** The fields of the TUI state (state.ts) the figures are derived from, in milliseconds. */
+export interface ThroughputClock {
+  now: number;
+  startedAt: number;
+  /** Time spent paused before the current pause. */
+  pausedMs: number;
+  pausedAt?: number;
+  endedAt?: number;
+  totalSamples: number;
+  /** Samples finished before this session (a resumed run). */
+  doneBefore: number;
+  doneNow: number;
+  tokensSeen: number;
+  engineTokensPerSecond?: number;
+}
 
 /** Throughput numbers derived from the state at state.now. */
 export interface Throughput {
@@ -13,7 +28,7 @@ export interface Throughput {
 }
 
 /** Tokens/s (the engine's own figure when it reported one), samples done / total and the ETA. */
-export function throughput(state: TuiState): Throughput {
+export function throughput(state: ThroughputClock): Throughput {
   const until = state.pausedAt ?? state.endedAt ?? state.now;
   const elapsedSeconds = Math.max(0, until - state.startedAt - state.pausedMs) / 1000;
   const tokensPerSecond = state.engineTokensPerSecond ??

@@ -11,7 +11,6 @@
  * The build is deterministic (seeded PRNG, integer-exact normal draws): same bytes every time.
  */
 import { join } from "node:path";
-import { homedir } from "node:os";
 import { float32ToBf16, type Tensor, writeSafetensors } from "./safetensors.ts";
 import { qwenTokenizerDir } from "./qwen_tokenizer_files.ts";
 import { normals } from "./random.ts";

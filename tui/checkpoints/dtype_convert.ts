@@ -42,7 +42,6 @@ export interface Tensor {
   data: TensorData;
 }
 
-
 /** BF16 bit patterns to float32 (exact: bf16 is the top half of a float32). */
 export function bf16ToFloat32(bits: Uint16Array): Float32Array {
   const out = new Uint32Array(bits.length);

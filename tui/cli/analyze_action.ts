@@ -5,12 +5,7 @@
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { UserError } from "../../engine/errors.ts";
-import {
-  analyze,
-  defaultBehaviours,
-  findRunDirs,
-  loadBehaviours,
-} from "../analysis/mod.ts";
+import { analyze, defaultBehaviours, findRunDirs, loadBehaviours } from "../analysis/mod.ts";
 import { formatAnalysis } from "../analysis/report.ts";
 import { writeTextAtomic } from "../runs/atomic.ts";
 import { integer } from "./options.ts";

@@ -9,16 +9,7 @@
 import { fileURLToPath } from "node:url";
 import { UserError } from "../../engine/errors.ts";
 import type { RunCommandConfig } from "./run_options.ts";
-
-/** What the parent knows of one replica, from its JSONL. */
-interface Replica {
-  rank: number;
-  child: Deno.ChildProcess;
-  shard?: string;
-  tokensPerSecond: number;
-  saved: number;
-  exit?: Deno.CommandStatus;
-}
+import type { Replica } from "./data_parallel_progress.ts";
 
 /** The command line of a worker: the parent's, without --data-parallel-size, plus the worker flags. */
 export function workerArgs(args: readonly string[], workers: number): string[] {
@@ -130,5 +121,3 @@ async function readLines(
   }
   if (rest !== "") onLine(rest);
 }
-
-export type { Replica };

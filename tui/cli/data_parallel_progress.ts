@@ -5,8 +5,17 @@
  */
 import { type Metrics } from "../../datasets/grading/mod.ts";
 import { runStatus } from "../runs/status.ts";
-import type { Replica } from "./data_parallel.ts";
 import type { RunCommandConfig } from "./run_options.ts";
+
+/** What the parent knows of one replica, from its JSONL. */
+export interface Replica {
+  rank: number;
+  child: Deno.ChildProcess;
+  shard?: string;
+  tokensPerSecond: number;
+  saved: number;
+  exit?: Deno.CommandStatus;
+}
 
 const encoder = new TextEncoder();
 

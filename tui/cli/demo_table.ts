@@ -15,12 +15,7 @@ import {
   pathCoverage,
   type PathCoverageCount,
 } from "../analysis/path_coverage.ts";
-import {
-  formatTrioTable,
-  tableRuns,
-  type TrioModels,
-  trioTable,
-} from "../analysis/trio_table.ts";
+import { formatTrioTable, tableRuns, type TrioModels, trioTable } from "../analysis/trio_table.ts";
 import type { Metrics } from "../../datasets/grading/metrics.ts";
 import { writeTextAtomic } from "../runs/atomic.ts";
 import {
@@ -28,7 +23,7 @@ import {
   MINIARITH_MAX_TOKENS,
   MINIARITH_PROMPT,
 } from "../../datasets/miniarith.ts";
-import { loadOpenEngine } from "./run_action.ts";
+import { loadOpenEngine } from "./run_engine.ts";
 import { showHeadless } from "./run_modes.ts";
 
 /** Settings of the table. */

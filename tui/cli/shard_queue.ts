@@ -11,7 +11,7 @@ import { assembleShards } from "../runs/assemble.ts";
 import { windowOutputs } from "../runs/outputs.ts";
 import { planRun, planShard } from "../runs/plan.ts";
 import { tryStartShard } from "../runs/session.ts";
-import { openRunEngine, promptEncoder, report, show } from "./run_action.ts";
+import { openRunEngine, promptEncoder, report, show } from "./run_engine.ts";
 import type { RunCommandConfig } from "./run_options.ts";
 
 /** Runs shards until none is left to take; sets the exit code as `rast run` does. */
