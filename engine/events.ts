@@ -130,3 +130,11 @@ export interface RastEngine {
   encode(text: string): number[];
   close(): void;
 }
+
+/**
+ * The key of one sample, (request, sample), in maps: the TUI's samples and the run journal's
+ * records (whose requests are dataset rows) use this one form.
+ */
+export function sampleKey(request: number, sample: number): string {
+  return `${request}:${sample}`;
+}

@@ -50,6 +50,21 @@ export function eosTokenIds(modelDir: string): number[] {
   return [];
 }
 
+/**
+ * Every end-of-sequence id of one model folder: its tokenizer's eos token (tokenizer_config.json's
+ * eos_token, looked up in tokenizer.json) first, then eosTokenIds. The Tokenizer's eosIds and
+ * `rast generate` use this; a run's stop set (declaredStopIds) is the union over its models.
+ */
+export function modelEosIds(modelDir: string): number[] {
+  const ids = new Set<number>();
+  const tokenizer = readJson(join(modelDir, "tokenizer.json"));
+  const eos = eosTokenText(modelDir);
+  const id = tokenizer && eos !== undefined ? tokenId(tokenizer, eos) : undefined;
+  if (id !== undefined) ids.add(id);
+  for (const e of eosTokenIds(modelDir)) ids.add(e);
+  return [...ids];
+}
+
 /** A token's id in a model folder's tokenizer.json (added tokens, then the vocabulary). */
 function tokenId(tokenizer: Record<string, unknown>, text: string): number | undefined {
   const added = tokenizer.added_tokens;

@@ -6,6 +6,7 @@
 import { join } from "node:path";
 import { Tokenizer as HfTokenizer } from "@huggingface/tokenizers";
 import { UserError } from "./errors.ts";
+import { modelEosIds } from "./stop_ids.ts";
 
 type Json = Record<string, unknown>;
 
@@ -24,15 +25,6 @@ async function readJsonIfPresent(path: string): Promise<Json | null> {
   throw new UserError(`Cannot parse "${path}": it is not a JSON object; restore the model's file`);
 }
 
-function tokenContent(value: unknown): string | undefined {
-  if (typeof value === "string") return value;
-  if (typeof value === "object" && value !== null && "content" in value) {
-    const content = (value as { content: unknown }).content;
-    if (typeof content === "string") return content;
-  }
-  return undefined;
-}
-
 /** Options of decode and the streaming decoder. */
 export interface DecodeOptions {
   /** Leave out special tokens (`<|im_end|>` ...), as vLLM does by default. Default true. */
@@ -47,10 +39,10 @@ export class Tokenizer {
   readonly vocabSize: number;
   /** Ids of added tokens marked special. */
   readonly specialIds: readonly number[];
-  /** End-of-sequence ids: tokenizer_config's eos_token and generation_config's eos_token_id. */
+  /** End-of-sequence ids of the model folder (engine/stop_ids.ts modelEosIds). */
   readonly eosIds: readonly number[];
 
-  private constructor(hf: HfTokenizer, config: Json, generationConfig: Json | null) {
+  private constructor(hf: HfTokenizer, eosIds: readonly number[]) {
     this.#hf = hf;
     const vocab = hf.model?.vocab;
     if (!vocab) throw new UserError("Cannot use a tokenizer.json without a model section");
@@ -60,15 +52,7 @@ export class Tokenizer {
       .filter(([, token]) => token.special)
       .map(([id]) => id)
       .sort((a, b) => a - b);
-    const eos = new Set<number>();
-    const eosToken = tokenContent(config.eos_token);
-    const eosTokenId = eosToken === undefined ? undefined : hf.token_to_id(eosToken);
-    if (eosTokenId !== undefined) eos.add(eosTokenId);
-    const generationEos = generationConfig?.eos_token_id;
-    for (const id of Array.isArray(generationEos) ? generationEos : [generationEos]) {
-      if (typeof id === "number" && Number.isInteger(id)) eos.add(id);
-    }
-    this.eosIds = [...eos];
+    this.eosIds = eosIds;
   }
 
   /**
@@ -80,7 +64,6 @@ export class Tokenizer {
     const tokenizerJson = await readJsonIfPresent(tokenizerPath);
     if (tokenizerJson === null) return null;
     const config = await readJsonIfPresent(join(dir, "tokenizer_config.json")) ?? {};
-    const generationConfig = await readJsonIfPresent(join(dir, "generation_config.json"));
     let hf: HfTokenizer;
     try {
       hf = new HfTokenizer(tokenizerJson, config);
@@ -90,7 +73,7 @@ export class Tokenizer {
           `check that it is a Hugging Face tokenizer.json`,
       );
     }
-    return new Tokenizer(hf, config, generationConfig);
+    return new Tokenizer(hf, modelEosIds(dir));
   }
 
   /** Token ids of `text`, with the tokenizer's own special tokens (e.g. a BOS) as HF adds them. */

@@ -12,7 +12,7 @@ import { Grader } from "../datasets/grading/grader.ts";
 import { evaluateResultsDir, formatMetrics } from "../tui/runs/evaluate.ts";
 import { majAtK, passAtK, type Vote } from "../datasets/grading/vote.ts";
 import { datasetFromAuthorsFolder } from "../tui/cli/eval_action.ts";
-import { summarizeAccuracy, type Verdict } from "../tui/app/accuracy.ts";
+import { type SampleVerdict as Verdict, summarizeAccuracy } from "../tui/app/accuracy.ts";
 
 const TMP = Deno.makeTempDirSync({ prefix: "rast-test-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(TMP, { recursive: true }));

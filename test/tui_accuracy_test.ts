@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { passAtK as passAtKEstimate } from "../datasets/grading/vote.ts";
 import {
   defaultKs,
+  type SampleVerdict as Verdict,
   summarizeAccuracy,
-  type Verdict,
   type VerdictTable,
 } from "../tui/app/accuracy.ts";
 

@@ -5,21 +5,24 @@
  * reporter call these.
  */
 import * as vote from "../../datasets/grading/vote.ts";
+import type { Verdict } from "../../datasets/grading/mod.ts";
 
 export type { MajRule } from "../../datasets/grading/vote.ts";
 type MajRule = vote.MajRule;
 
-/** The grade of one finished sample, fed by the app once its answer has been checked. */
-export interface Verdict {
+/**
+ * The grade of one finished sample, fed by the app once its answer has been checked: the
+ * grader's verdict (its `correct`), tagged with the sample, and the extracted answer as the
+ * grader normalised it (null when none was found).
+ */
+export type SampleVerdict = Pick<Verdict, "correct"> & {
   request: number;
   sample: number;
-  correct: boolean;
-  /** The extracted answer as the grader normalised it; null when none was found. */
   extracted: string | null;
-}
+};
 
 /** Verdicts by request, then by sample index. */
-export type VerdictTable = ReadonlyMap<number, ReadonlyMap<number, Verdict>>;
+export type VerdictTable = ReadonlyMap<number, ReadonlyMap<number, SampleVerdict>>;
 
 /** A metric at one k, averaged over the `problems` requests that have at least k graded samples. */
 export interface AtK {
@@ -58,7 +61,7 @@ export function summarizeAccuracy(
   let graded = 0;
   let correct = 0;
   let mostSamples = 0;
-  const perRequest: Verdict[][] = [];
+  const perRequest: SampleVerdict[][] = [];
   for (const bySample of table.values()) {
     const ordered = [...bySample.values()].sort((a, b) => a.sample - b.sample);
     perRequest.push(ordered);

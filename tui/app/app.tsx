@@ -5,7 +5,7 @@
 import { useCallback, useEffect, useMemo, useReducer, useRef } from "react";
 import { useInput, useStdin } from "ink";
 import type { EngineEvent } from "../../engine/events.ts";
-import type { MajRule, Verdict } from "./accuracy.ts";
+import type { MajRule, SampleVerdict } from "./accuracy.ts";
 import { commandForKey } from "./keys.ts";
 import { EventPump, type Grader } from "./pump.ts";
 import { initialState, reduce, type TuiAction, type TuiLimits, type TuiState } from "./state.ts";
@@ -33,7 +33,7 @@ export interface EngineStreamOptions {
 /** What the app (and the key handler) can do to the stream. */
 export interface StreamControls {
   /** Adds a verdict graded outside the pump. */
-  verdict(verdict: Verdict): void;
+  verdict(verdict: SampleVerdict): void;
   /** Pauses (stops pulling from the engine) or resumes. */
   togglePause(): void;
   /** Stops pulling and closes the stream; resolves once its `finally` blocks ran. */

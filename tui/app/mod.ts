@@ -5,10 +5,10 @@
 import { createElement } from "react";
 import { render, type RenderOptions } from "ink";
 import type { EngineEvent } from "../../engine/events.ts";
-import type { Verdict } from "./accuracy.ts";
+import type { SampleVerdict } from "./accuracy.ts";
 import { RastApp, type RastAppProps, type StreamControls } from "./app.tsx";
 
-export type { Verdict } from "./accuracy.ts";
+export type { SampleVerdict } from "./accuracy.ts";
 export type { FinishedEvent, Grader } from "./pump.ts";
 export type { QuestionSource } from "./components/rast_view.tsx";
 export { RastApp, useEngineStream } from "./app.tsx";
@@ -34,7 +34,7 @@ export interface TuiExit {
 /** A running TUI. */
 export interface TuiSession {
   /** Adds a verdict graded outside (when no `grade` option was given). */
-  verdict(verdict: Verdict): void;
+  verdict(verdict: SampleVerdict): void;
   /** Same as pressing `q`. */
   quit(): void;
   /** Settles when the TUI is gone: resolves with why, rejects with the stream's error. */
@@ -44,7 +44,7 @@ export interface TuiSession {
 /** Mounts the TUI over `opts.events`; see TuiSession. Ctrl-C quits like `q`. */
 export function startTui(opts: TuiOptions): TuiSession {
   let controls: StreamControls | undefined;
-  const early: Verdict[] = [];
+  const early: SampleVerdict[] = [];
   let settle!: (exit: TuiExit) => void;
   let fail!: (error: unknown) => void;
   const done = new Promise<TuiExit>((resolve, reject) => {

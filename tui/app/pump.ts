@@ -4,7 +4,7 @@
  * engine whose generate() is an async generator then sits at its `yield`, back-pressured.
  */
 import type { EngineEvent } from "../../engine/events.ts";
-import type { Verdict } from "./accuracy.ts";
+import type { SampleVerdict } from "./accuracy.ts";
 import type { TuiAction } from "./state.ts";
 
 /** A finished-sample event, as given to the grader. */
@@ -14,9 +14,9 @@ export type FinishedEvent = Extract<EngineEvent, { kind: "finished" }>;
 export type Grader = (
   event: FinishedEvent,
 ) =>
-  | Omit<Verdict, "request" | "sample">
+  | Omit<SampleVerdict, "request" | "sample">
   | undefined
-  | Promise<Omit<Verdict, "request" | "sample"> | undefined>;
+  | Promise<Omit<SampleVerdict, "request" | "sample"> | undefined>;
 
 /** How the pump delivers and times its batches. */
 export interface PumpOptions {

@@ -3,8 +3,16 @@
  * Every panel renders from this state; the batch reporter reuses it for its progress line. Pure:
  * time comes in on the actions, never from the clock.
  */
-import type { EngineEvent, FinishReason, KvMemory, TokenDelta } from "../../engine/events.ts";
-import type { Verdict, VerdictTable } from "./accuracy.ts";
+import {
+  type EngineEvent,
+  type FinishReason,
+  type KvMemory,
+  sampleKey,
+  type TokenDelta,
+} from "../../engine/events.ts";
+
+export { sampleKey };
+import type { SampleVerdict, VerdictTable } from "./accuracy.ts";
 import { appendPiece, type PieceTail } from "./piece_tail.ts";
 import { addFinished, emptyAnalysis, type LiveAnalysis } from "./live_analysis.ts";
 import { type BehaviourList, defaultBehaviours } from "../analysis/behaviours.ts";
@@ -59,7 +67,7 @@ export interface FinishedEntry {
   tokens: number;
   /** The end of the answer (its last limits.finishedTextLines non-blank lines). */
   text: string;
-  verdict?: Verdict;
+  verdict?: SampleVerdict;
 }
 
 /** Panels the user can toggle. */
@@ -111,7 +119,7 @@ export interface TuiState {
 /** Everything the reducer understands. */
 export type TuiAction =
   | { type: "engine"; event: EngineEvent }
-  | { type: "verdict"; verdict: Verdict }
+  | { type: "verdict"; verdict: SampleVerdict }
   | { type: "batch"; now: number; actions: readonly TuiAction[] }
   | { type: "tick"; now: number }
   | { type: "togglePause"; now: number }
@@ -130,11 +138,6 @@ export const DEFAULT_LIMITS: TuiLimits = {
   finishedTextLines: 4,
   maxErrors: 3,
 };
-
-/** The key of a sample in state.samples and FinishedEntry.key. */
-export function sampleKey(request: number, sample: number): string {
-  return `${request}:${sample}`;
-}
 
 /** The state before any event. */
 export function initialState(
@@ -185,7 +188,7 @@ class Draft {
   next: Mutable<TuiState>;
   #samples?: Map<string, LiveSample>;
   #cloned = new Set<string>();
-  #verdicts?: Map<number, ReadonlyMap<number, Verdict>>;
+  #verdicts?: Map<number, ReadonlyMap<number, SampleVerdict>>;
   #finished?: FinishedEntry[];
   /** Entries from this index on were added by this action and are not on screen yet. */
   readonly #firstNewFinished: number;
@@ -340,7 +343,7 @@ class Draft {
     }
   }
 
-  #verdict(verdict: Verdict): void {
+  #verdict(verdict: SampleVerdict): void {
     this.#verdicts ??= new Map(this.next.verdicts);
     this.next.verdicts = this.#verdicts;
     const bySample = new Map(this.#verdicts.get(verdict.request));

@@ -12,7 +12,7 @@ import { DEFAULT_STOP_STRINGS, renderPrompt } from "../../datasets/prompts.ts";
 import { loadDataset } from "../../datasets/load.ts";
 import { resolveModel } from "../../engine/hub.ts";
 import type { PairOption } from "../runs/plan.ts";
-import { eosTokenIds } from "../../engine/stop_ids.ts";
+import { declaredStopIds } from "../../engine/stop_ids.ts";
 import { type DebugConfig, parseDebugOptions, type RawDebugOptions } from "./debug_options.ts";
 import { enableLiveScreen } from "./live_screen.ts";
 
@@ -65,7 +65,12 @@ export async function debugCommand(
       topK: config.topK,
       seed: config.seed,
       maxNewTokens: config.maxTokens,
-      stopIds: eosTokenIds(models.base),
+      // the same stop set a run of these models and this prompt has
+      stopIds: declaredStopIds({
+        baseDir: models.base,
+        smallDirs: models.pairs.flatMap((p) => [p.positive, p.negative]),
+        prompts: prompt.text === undefined ? [] : [prompt.text],
+      }).map((s) => s.id),
       stopStrings: config.stopStrings ?? [...DEFAULT_STOP_STRINGS],
       k: config.show,
     });

@@ -4,7 +4,7 @@
  * stdout with --json; and the final metrics table. The numbers come from the TUI's reducer.
  */
 import type { EngineEvent } from "../../engine/events.ts";
-import { summarizeAccuracy, type Verdict } from "../app/accuracy.ts";
+import { type SampleVerdict, summarizeAccuracy } from "../app/accuracy.ts";
 import { duration, percent, rate } from "../app/format.ts";
 import type { Grader } from "../app/pump.ts";
 import { initialState, reduce, throughput, type TuiAction, type TuiState } from "../app/state.ts";
@@ -39,7 +39,7 @@ export interface BatchReporterOptions {
    */
   countSaved?: boolean;
   /** Verdicts of samples saved before this process (a resume), counted in the accuracy. */
-  earlier?: readonly Verdict[];
+  earlier?: readonly SampleVerdict[];
 }
 
 const encoder = new TextEncoder();
@@ -108,7 +108,7 @@ export class BatchReporter {
   }
 
   /** Takes the grade of a finished sample. */
-  verdict(verdict: Verdict): void {
+  verdict(verdict: SampleVerdict): void {
     this.#pending.push({ type: "verdict", verdict });
     if (this.#opts.json) this.#stdout.write(JSON.stringify({ kind: "verdict", ...verdict }) + "\n");
     this.#maybeLine();

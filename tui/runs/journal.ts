@@ -5,16 +5,12 @@
 import { dirname } from "node:path";
 import { UserError } from "../../engine/errors.ts";
 import { syncDir, writeAllSync } from "./atomic.ts";
+import { sampleKey } from "../../engine/events.ts";
+import type { Verdict } from "../../datasets/grading/mod.ts";
 
-/** The grader's verdict on one sample, as eval's Grader returns it. */
-export interface Verdict {
-  extracted: string;
-  gold: string;
-  correct: boolean;
-  timeout: boolean;
-  /** Grading failed with this message (then `correct` is false). */
-  error?: string;
-}
+// A record's verdict is the grader's; its key the engine's (rows are the requests).
+export { sampleKey };
+export type { Verdict };
 
 /** One finished, graded sample. */
 export interface SampleRecord {
@@ -38,11 +34,6 @@ export interface FailureRecord {
   row: number;
   sample: number;
   failed: string;
-}
-
-/** Key of a (row, sample) pair in maps. */
-export function sampleKey(row: number, sample: number): string {
-  return `${row}:${sample}`;
 }
 
 /** An open journal: the records read back on open, and an append-only handle. */

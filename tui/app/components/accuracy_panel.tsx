@@ -1,5 +1,5 @@
 /** Running accuracy: mean, pass@k and maj@k so far, and the selected question's verdicts. */
-import type { AccuracySummary, AtK, Verdict } from "../accuracy.ts";
+import type { AccuracySummary, AtK, SampleVerdict } from "../accuracy.ts";
 import { percent } from "../format.ts";
 import { Lines, usePalette } from "./lines.tsx";
 
@@ -8,7 +8,7 @@ export interface AccuracyPanelProps {
   summary: AccuracySummary;
   /** The selected sample's request, its verdicts so far and its samples still running. */
   request?: number;
-  verdicts?: ReadonlyMap<number, Verdict>;
+  verdicts?: ReadonlyMap<number, SampleVerdict>;
   liveSamples: readonly number[];
   /** Samples per request when known (the verdict strip's length). */
   samplesPerRequest?: number;
@@ -43,7 +43,7 @@ function verdictStrip(
   palette: { good(t: string): string; bad(t: string): string; accent(t: string): string },
 ): string {
   if (props.request === undefined) return "";
-  const verdicts = props.verdicts ?? new Map<number, Verdict>();
+  const verdicts = props.verdicts ?? new Map<number, SampleVerdict>();
   const seen = Math.max(-1, ...verdicts.keys(), ...props.liveSamples) + 1;
   const count = Math.max(props.samplesPerRequest ?? 0, seen);
   let marks = "";
