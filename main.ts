@@ -1,5 +1,5 @@
 /**
- * rast's command line. Each command lives in tui/commands/<name>.ts and exports
+ * rast's command line. Each command lives in tui/cli/<name>.ts and exports
  * `register(program)`; registration only declares options, and every action imports the heavy
  * modules (libtorch through FFI, Ink) lazily, so `--help` and argument errors stay instant.
  */

@@ -19,7 +19,7 @@ export const MINIARITH_MODELS = {
 /** The registered dataset the trio was trained for (its held-out test set). */
 export const MINIARITH_DATASET = "miniarith";
 
-/** The prompt template the trio was trained with (engine/eval/prompts.ts). */
+/** The prompt template the trio was trained with (datasets/prompts.ts). */
 export const MINIARITH_PROMPT = "miniarith";
 
 /** Longest answer, in tokens, of the trained trio (the careful solutions are ~40). */

@@ -1,5 +1,5 @@
 /**
- * Shard selection (engine/runs/shards.ts): "i/N" and the Slurm array variables, checked against
+ * Shard selection (tui/runs/shards.ts): "i/N" and the Slurm array variables, checked against
  * hand-written cases; the contiguous split against a brute-force check that every row of every
  * window size lands in exactly one shard, in order, with sizes differing by at most one.
  */

@@ -76,7 +76,7 @@ LAST_NUMBER = re.compile(r"-?\d*\.?\d+")
 
 
 def extract(completion: str) -> str:
-    """The answer as the grader (engine/eval/extract.ts, the authors' harness) reads it: the
+    """The answer as the grader (datasets/grading/extract.ts, the authors' harness) reads it: the
     last \\boxed{} (brace-matched), else what follows "he answer is", else the last number."""
     if "boxed" in completion:
         rest = completion[completion.rindex("boxed") + len("boxed"):]

@@ -12,11 +12,11 @@ export type BehaviourList = Readonly<Record<string, readonly string[]>>;
 /** Category name → occurrences in one text (or summed over texts). */
 export type BehaviourCounts = Record<string, number>;
 
-/** The list shipped with rast (engine/analysis/behaviours.json). */
+/** The list shipped with rast (tui/analysis/behaviours.json). */
 export function defaultBehaviours(): BehaviourList {
   return parseBehaviours(
     readFileSync(new URL("./behaviours.json", import.meta.url), "utf8"),
-    "engine/analysis/behaviours.json",
+    "tui/analysis/behaviours.json",
   );
 }
 

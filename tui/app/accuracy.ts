@@ -1,6 +1,6 @@
 /**
  * Running accuracy over graded samples: mean accuracy, pass@k and maj@k by the rules of
- * engine/eval/vote.ts (the same functions metrics.json uses, so the panel and the file agree on
+ * datasets/grading/vote.ts (the same functions metrics.json uses, so the panel and the file agree on
  * the same verdicts). Pure functions; the reducer keeps the verdicts, the panels and the batch
  * reporter call these.
  */

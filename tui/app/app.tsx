@@ -21,7 +21,7 @@ export interface EngineStreamOptions {
   doneBefore?: number;
   grade?: Grader;
   limits?: Partial<TuiLimits>;
-  /** Behaviour word list of the live analysis line (default engine/analysis/behaviours.json). */
+  /** Behaviour word list of the live analysis line (default tui/analysis/behaviours.json). */
   behaviours?: BehaviourList;
   /** Redraws per second at most (default 15). */
   maxFlushesPerSecond?: number;

@@ -1,7 +1,7 @@
 /**
  * `rast analyze`: the paper's analyses over finished runs (path coverage, boosted and suppressed
  * tokens, behaviour counters, entropy by level, Δ similarity, accuracy vs α, pass@k vs k), and
- * with --plot their figures. Declares options only; the action loads engine/analysis lazily.
+ * with --plot their figures. Declares options only; the action loads tui/analysis lazily.
  */
 import type { Command } from "commander";
 import { repeatable } from "./options.ts";
@@ -29,7 +29,7 @@ export function register(program: Command): void {
     )
     .option(
       "--behaviours <file.json>",
-      "behaviour word list (default engine/analysis/behaviours.json)",
+      "behaviour word list (default tui/analysis/behaviours.json)",
     )
     .option("--top <n>", "length of the boosted and suppressed token lists", "20")
     .option(

@@ -4,7 +4,7 @@
  * the implementation lazily so --help stays instant.
  */
 import type { Command } from "commander";
-import { addDeviceOptions, addSteeringOptions, repeatable } from "./options.ts";
+import { addDeviceOptions, addSamplingOptions, addSteeringOptions, repeatable } from "./options.ts";
 
 /** Registers `debug` on the program. */
 export function register(program: Command): void {
@@ -30,11 +30,13 @@ export function register(program: Command): void {
       "--base-model <dir|Org/Name>",
       "the large base model (default: the trained miniarith trio)",
     );
-  addDeviceOptions(addSteeringOptions(command))
-    .option("--temperature <number>", "sampling temperature (0 = greedy)", "1.0")
-    .option("--top-p <number>", "nucleus sampling mass, in (0, 1]", "0.95")
-    .option("--top-k <n>", "sample only among the k most likely tokens (0 = off)", "0")
-    .option("--seed <n>", "seed of the sample", "0")
+  addSamplingOptions(addDeviceOptions(addSteeringOptions(command)), {
+    temperature: "1.0",
+    topP: "0.95",
+    topK: "0",
+    seed: "0",
+    seedHelp: "seed of the sample",
+  })
     .option("--max-tokens <n>", "most new tokens", "1024")
     .option(
       "--prompt-template <name|text|file>",

@@ -10,6 +10,7 @@ import {
   number,
   parseDtype,
   parsePairs,
+  parseSampling,
   parseSmallModels,
   parseTokenIds,
   type RawDevice,
@@ -78,10 +79,7 @@ export function parseDebugOptions(
   return {
     prompt: parsePrompt(raw),
     ...models,
-    temperature: number("--temperature", raw.temperature, { min: 0 }),
-    topP: number("--top-p", raw.topP, { above: 0, max: 1 }),
-    topK: integer("--top-k", raw.topK, 0),
-    seed: integer("--seed", raw.seed, 0, 2 ** 32 - 1),
+    ...parseSampling(raw),
     maxTokens: integer("--max-tokens", raw.maxTokens, 1),
     promptTemplate: raw.promptTemplate ??
       (models.baseModel === undefined ? MINIARITH_PROMPT : "abel"),

@@ -1,4 +1,4 @@
-/** `rast eval`: grade a results folder. Declares options; the action loads engine/eval lazily. */
+/** `rast eval`: grade a results folder. Declares options; the action loads the grader lazily. */
 import type { Command } from "commander";
 import { repeatable } from "./options.ts";
 

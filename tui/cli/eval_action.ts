@@ -1,4 +1,4 @@
-/** The `eval` and `grade` commands' implementations (loaded lazily by tui/commands). */
+/** The `eval` and `grade` commands' implementations (loaded lazily by eval.ts and grade.ts). */
 import { basename, dirname, resolve } from "node:path";
 import { AUTHORS_DATASET_NAMES } from "../../datasets/mod.ts";
 import { UserError } from "../../engine/errors.ts";

@@ -1,4 +1,4 @@
-/** `rast grade`: grade answers line by line. Declares options; the action loads engine/eval lazily. */
+/** `rast grade`: grade answers line by line. Declares options; the action loads the grader lazily. */
 import type { Command } from "commander";
 import { repeatable } from "./options.ts";
 

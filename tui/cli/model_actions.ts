@@ -4,9 +4,9 @@ import { SlotLayout } from "../../engine/block_pool.ts";
 import { defaultBlockSize } from "../../engine/kv_pool.ts";
 import {
   integer,
-  number,
   parseDtype,
   parsePairs,
+  parseSampling,
   parseSmallModels,
   parseTokenIds,
   type RawDevice,
@@ -108,15 +108,16 @@ export async function generateCommand(o: GenerateArgs, alphaGiven: boolean): Pro
   if ((o.tokens === undefined) === (o.prompt === undefined)) {
     throw new UserError("Pass exactly one of --tokens and --prompt");
   }
+  const sampling = parseSampling(o);
   const options = {
     maxNewTokens: o.maxTokens !== undefined
       ? integer("--max-tokens", o.maxTokens, 1)
       : integer("--max-new-tokens", o.maxNewTokens, 1),
-    temperature: number("--temperature", o.temperature, { min: 0 }),
-    topP: number("--top-p", o.topP, { above: 0, max: 1 }),
-    topK: integer("--top-k", o.topK, 0),
+    temperature: sampling.temperature,
+    topP: sampling.topP,
+    topK: sampling.topK,
   };
-  const seed = integer("--seed", o.seed, 0, 2 ** 32 - 1);
+  const seed = sampling.seed;
   const promptIds = o.tokens !== undefined ? tokensArg(o.tokens) : undefined;
   const { openEngine } = await import("../../engine/mod.ts");
   const engine = await openEngine({

@@ -3,7 +3,7 @@
  * in model_actions.ts and load libtorch lazily).
  */
 import { type Command, Option } from "commander";
-import { addDeviceOptions, addSteeringOptions } from "./options.ts";
+import { addDeviceOptions, addSamplingOptions, addSteeringOptions } from "./options.ts";
 
 /** Options every model-loading command shares. */
 function modelOptions(command: Command): Command {
@@ -36,19 +36,20 @@ export function register(program: Command): void {
       await logitsCommand(options);
     });
 
-  addSteeringOptions(modelOptions(
-    program.command("generate").description(
-      "Decode one prompt with the KV cache, optionally RAST-steered, and print the result.",
-    ),
-  ))
-    .option("--tokens <ids>", "prompt token ids, comma-separated")
-    .option("--prompt <text>", "prompt text (needs a tokenizer.json in the base model folder)")
-    .option("--max-new-tokens <n>", "tokens to generate", "64")
-    .addOption(new Option("--max-tokens <n>", "alias of --max-new-tokens (as in run)").hideHelp())
-    .option("--temperature <number>", "sampling temperature (0 = greedy)", "0")
-    .option("--top-p <number>", "nucleus sampling mass, in (0, 1]", "1.0")
-    .option("--top-k <n>", "keep only the k most likely tokens (0 = off)", "0")
-    .option("--seed <n>", "sampling seed", "0")
+  addSamplingOptions(
+    addSteeringOptions(modelOptions(
+      program.command("generate").description(
+        "Decode one prompt with the KV cache, optionally RAST-steered, and print the result.",
+      ),
+    ))
+      .option("--tokens <ids>", "prompt token ids, comma-separated")
+      .option("--prompt <text>", "prompt text (needs a tokenizer.json in the base model folder)")
+      .option("--max-new-tokens <n>", "tokens to generate", "64")
+      .addOption(
+        new Option("--max-tokens <n>", "alias of --max-new-tokens (as in run)").hideHelp(),
+      ),
+    { temperature: "0", topP: "1.0", topK: "0", seed: "0", seedHelp: "sampling seed" },
+  )
     .option("--json", 'print {"tokens": [...]} (and "text" with a tokenizer)')
     .action(async (options, command: Command) => {
       const { generateCommand } = await import("./model_actions.ts");

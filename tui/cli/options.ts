@@ -6,6 +6,51 @@ import { type Command, Option } from "commander";
 import { UserError } from "../../engine/errors.ts";
 import type { PairOption } from "../runs/plan.ts";
 
+/** Per-command defaults of the sampling group (a benchmark run samples; generate is greedy). */
+export interface SamplingDefaults {
+  temperature: string;
+  topP: string;
+  /** Declare --top-k with this default (run has none: the authors' runs use top-p only). */
+  topK?: string;
+  seed: string;
+  seedHelp: string;
+}
+
+/** The sampling option group, declared once: --temperature, --top-p, [--top-k], --seed. */
+export function addSamplingOptions(command: Command, defaults: SamplingDefaults): Command {
+  command
+    .option("--temperature <number>", "sampling temperature (0 = greedy)", defaults.temperature)
+    .option("--top-p <number>", "nucleus sampling mass, in (0, 1]", defaults.topP);
+  if (defaults.topK !== undefined) {
+    command.option(
+      "--top-k <n>",
+      "sample only among the k most likely tokens (0 = off)",
+      defaults.topK,
+    );
+  }
+  return command.option("--seed <n>", defaults.seedHelp, defaults.seed);
+}
+
+/** The sampling group's values as commander gives them. */
+export interface RawSampling {
+  temperature: string;
+  topP: string;
+  topK?: string;
+  seed: string;
+}
+
+/** The sampling group, parsed and bounded (topK 0 where the command has no --top-k). */
+export function parseSampling(
+  raw: RawSampling,
+): { temperature: number; topP: number; topK: number; seed: number } {
+  return {
+    temperature: number("--temperature", raw.temperature, { min: 0 }),
+    topP: number("--top-p", raw.topP, { above: 0, max: 1 }),
+    topK: raw.topK === undefined ? 0 : integer("--top-k", raw.topK, 0),
+    seed: integer("--seed", raw.seed, 0, 2 ** 32 - 1),
+  };
+}
+
 /** Commander parser for repeatable options. */
 export const collect = (value: string, previous: string[] | undefined): string[] => [
   ...previous ?? [],

@@ -3,7 +3,7 @@
  * only; the action imports the implementation lazily so --help stays instant.
  */
 import { type Command, Option } from "commander";
-import { addDeviceOptions, addSteeringOptions, repeatable } from "./options.ts";
+import { addDeviceOptions, addSamplingOptions, addSteeringOptions, repeatable } from "./options.ts";
 
 /** Registers `run` on the program. */
 export function register(program: Command): void {
@@ -52,16 +52,18 @@ export function addRunOptions(command: Command): Command {
       "--base-model <dir|Org/Name>",
       "the large base model: a folder, or a hub id (downloaded into the HF cache if missing)",
     );
-  addDeviceOptions(addSteeringOptions(command))
-    .option("--temperature <number>", "sampling temperature (0 = greedy)", "1.0")
-    .option("--top-p <number>", "nucleus sampling mass, in (0, 1]", "0.95")
+  addSamplingOptions(addDeviceOptions(addSteeringOptions(command)), {
+    temperature: "1.0",
+    topP: "0.95",
+    seed: "0",
+    seedHelp: "base seed; sample i of row r is seeded from (seed, r, i)",
+  })
     .option("--max-tokens <n>", "most new tokens per answer", "16384")
     .option(
       "--num-runs <n>",
       "samples per question (prediction-0 .. prediction-<n-1>), at most 10000",
       "32",
     )
-    .option("--seed <n>", "base seed; sample i of row r is seeded from (seed, r, i)", "0")
     .option(
       "--prompt-template <name|text|file>",
       "abel, qwen-boxed, chat (the model's own), a string with {input}, or @file",

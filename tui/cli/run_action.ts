@@ -1,6 +1,6 @@
 /**
  * `rast run`'s implementation: validate, plan (read-only), then — only when samples are left —
- * load the engine and drive the shared run loop (engine/runs/session.ts) under the live TUI or
+ * load the engine and drive the shared run loop (tui/runs/session.ts) under the live TUI or
  * the headless batch reporter. A finished run is only re-reported: no engine is loaded.
  */
 import type { RastEngine } from "../../engine/events.ts";

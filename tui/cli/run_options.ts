@@ -13,6 +13,7 @@ import {
   optionalInteger,
   parseDtype,
   parsePairs,
+  parseSampling,
   parseSmallModels,
   type RawDevice,
   type RawSteering,
@@ -93,16 +94,17 @@ export function parseRunOptions(
   const baseModel = required(raw.baseModel, "--base-model", "a model folder or a hub id Org/Name");
   const pairs = parsePairs(raw, opts.alphaGiven);
   const dtype = parseDtype(raw.dtype);
+  const sampling = parseSampling(raw);
   const config: RunCommandConfig = {
     dataset,
     dataDir: raw.dataDir,
     baseModel,
     pairs,
-    temperature: number("--temperature", raw.temperature, { min: 0 }),
-    topP: number("--top-p", raw.topP, { above: 0, max: 1 }),
+    temperature: sampling.temperature,
+    topP: sampling.topP,
+    seed: sampling.seed,
     maxTokens: integer("--max-tokens", raw.maxTokens, 1),
     numRuns: integer("--num-runs", raw.numRuns, 1, MAX_NUM_RUNS),
-    seed: integer("--seed", raw.seed, 0, 2 ** 32 - 1),
     promptTemplate: raw.promptTemplate,
     stopStrings: raw.stop,
     stopIds: (raw.stopId ?? []).map((id) => integer("--stop-id", id, 0, 2 ** 31 - 1)),

@@ -32,7 +32,7 @@ export interface PairOption {
   weight: number;
 }
 
-/** The run command's options after validation (see tui/commands/run_options.ts). */
+/** The run command's options after validation (see tui/cli/run_options.ts). */
 export interface RunConfig {
   dataset: string;
   dataDir?: string;

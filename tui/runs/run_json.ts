@@ -63,7 +63,7 @@ export interface RunRecord {
   versions: { rast: string; deno: string; v8: string; typescript: string };
   command: string[];
   createdAt: string;
-  /** Set when the run is split into shards (engine/runs/shards.ts); absent when it is not. */
+  /** Set when the run is split into shards (tui/runs/shards.ts); absent when it is not. */
   sharding?: ShardingRecord;
 }
 
