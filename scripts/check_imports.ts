@@ -45,9 +45,27 @@ export const SHARED_LEAVES: readonly string[] = [
 ];
 
 const SOURCE = /\.(ts|tsx)$/;
-/** `import … from "./x.ts"`, `export … from "./x.ts"`, `import "./x.ts"`, `import("./x.ts")`. */
-const SPECIFIER =
-  /(?:^|[\s;])(?:import|export)\s[^"'`;]*?from\s*["']([^"']+)["']|(?:^|[\s;])import\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/gm;
+/**
+ * Static imports and re-exports start a line (`import … from "./x.ts"`, `export … from`,
+ * `import "./x.ts"`); a dynamic `import("./x.ts")` may stand anywhere but inside a string (a
+ * test's planted file text), which an odd number of quotes before it on its line gives away.
+ */
+const STATIC = /^(?:import|export)\s[^"'`;]*?from\s*["']([^"']+)["']|^import\s*["']([^"']+)["']/gm;
+const DYNAMIC = /import\(\s*["']([^"']+)["']\s*\)/g;
+
+function insideString(text: string, at: number): boolean {
+  const line = text.slice(text.lastIndexOf("\n", at) + 1, at).replace(/\\./g, "");
+  return ["'", '"', "`"].some((q) => line.split(q).length % 2 === 0);
+}
+
+/** The relative specifiers a TypeScript source imports, statically or lazily. */
+export function specifiers(source: string): string[] {
+  // comments may quote imports (as this file's own header does)
+  const text = source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+  const found = [...text.matchAll(STATIC)].map((m) => m[1] ?? m[2]);
+  for (const m of text.matchAll(DYNAMIC)) if (!insideString(text, m.index!)) found.push(m[1]);
+  return found.filter((spec) => spec.startsWith(".")); // npm:, node: and mapped packages aside
+}
 
 function walk(root: string, dir: string, out: string[]): void {
   for (const entry of Deno.readDirSync(join(root, dir))) {
@@ -79,15 +97,8 @@ export function importGraph(root: string): Map<string, string[]> {
   }
   const graph = new Map<string, string[]>();
   for (const file of files.sort()) {
-    // comments may quote imports (as this file's own header does)
-    const text = Deno.readTextFileSync(join(root, file)).replace(/\/\*[\s\S]*?\*\//g, "")
-      .replace(/^\s*\/\/.*$/gm, "");
-    const targets = new Set<string>();
-    for (const m of text.matchAll(SPECIFIER)) {
-      const spec = m[1] ?? m[2] ?? m[3];
-      if (!spec.startsWith(".")) continue; // npm:, node: and mapped packages
-      targets.add(normalize(join(dirname(file), spec)));
-    }
+    const source = Deno.readTextFileSync(join(root, file));
+    const targets = new Set(specifiers(source).map((spec) => normalize(join(dirname(file), spec))));
     graph.set(file, [...targets].sort());
   }
   return graph;

@@ -9,8 +9,8 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { FIXTURES_DIR, REPO_ROOT } from "./support/paths.ts";
 import { readInflight } from "../tui/runs/inflight.ts";
+import { SHIM } from "./support/cli_support.ts";
 
-const SHIM = Deno.env.get("RAST_LIB") ?? join(REPO_ROOT, "ffi", "build", "librast.so");
 const TMP = Deno.makeTempDirSync({ prefix: "rast-deterministic-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(TMP, { recursive: true }));
 const FOLDER = join("gsm8k", "base_neg_alpha_1.0_temp_1.0");

@@ -6,18 +6,19 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { FIXTURES_DIR, REPO_ROOT } from "./support/paths.ts";
+import { FIXTURES_DIR } from "./support/paths.ts";
 import { LOCK_FILE } from "../tui/runs/lock.ts";
 import {
+  FAKE_ENGINE,
   makeDataDir as dataDirUnder,
   rastCommand as rastSubprocess,
+  SHIM,
 } from "./support/cli_support.ts";
 
 /** Every temporary folder of this file lives here and goes when the tests end. */
 const TMP = Deno.makeTempDirSync({ prefix: "rast-test-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(TMP, { recursive: true }));
 
-const FAKE_ENGINE = join(REPO_ROOT, "test", "support", "fake_run_engine.ts");
 const BASE = join(FIXTURES_DIR, "base");
 const POS = join(FIXTURES_DIR, "pos");
 const NEG = join(FIXTURES_DIR, "neg");
@@ -273,8 +274,6 @@ Deno.test("a run killed with SIGKILL resumes to the files of an uninterrupted ru
     killedEnv: { RAST_FAKE_TOKEN_DELAY_MS: "3" },
   });
 });
-
-const SHIM = Deno.env.get("RAST_LIB") ?? join(REPO_ROOT, "ffi", "build", "librast.so");
 
 Deno.test({
   name: "on the real engine and the tiny fixtures, kill -9 and resume lose and duplicate nothing",

@@ -8,12 +8,10 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { FIXTURES_DIR, REPO_ROOT } from "./support/paths.ts";
-import { makeDataDir, rastCommand } from "./support/cli_support.ts";
+import { FIXTURES_DIR } from "./support/paths.ts";
+import { FAKE_ENGINE, makeDataDir, rastCommand, SHIM } from "./support/cli_support.ts";
 import { readInflight } from "../tui/runs/inflight.ts";
 
-const SHIM = Deno.env.get("RAST_LIB") ?? join(REPO_ROOT, "ffi", "build", "librast.so");
-const FAKE_ENGINE = join(REPO_ROOT, "test", "support", "fake_run_engine.ts");
 const TMP = Deno.makeTempDirSync({ prefix: "rast-shards-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(TMP, { recursive: true }));
 const FOLDER = join("gsm8k", "base_neg_alpha_1.0_temp_1.0");

@@ -15,43 +15,19 @@ import { readRunRecord } from "../tui/runs/run_json.ts";
 import { runDir } from "../tui/runs/layout.ts";
 import { datasetFromAuthorsFolder } from "../tui/cli/eval_action.ts";
 import { FakeRunEngine } from "./support/fake_run_engine.ts";
-import { FIXTURES_DIR } from "./support/paths.ts";
 import { LOCK_FILE } from "../tui/runs/lock.ts";
+import { fixtureRunConfig, gsm8kDataDir } from "./support/run_config.ts";
 
 const TMP = Deno.makeTempDirSync({ prefix: "rast-test-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(TMP, { recursive: true }));
 
 function makeDataDir(): string {
-  const dataDir = Deno.makeTempDirSync({ dir: TMP });
-  Deno.mkdirSync(join(dataDir, "gsm8k"));
   const rows = [0, 1, 2].map((gold, i) => ({ question: `Q${i}?`, answer: `So.\n#### ${gold}` }));
-  Deno.writeTextFileSync(
-    join(dataDir, "gsm8k", "test.jsonl"),
-    rows.map((r) => JSON.stringify(r)).join("\n") + "\n",
-  );
-  return dataDir;
+  return gsm8kDataDir(TMP, rows);
 }
 
 function config(dataDir: string, outputDir: string, over: Partial<RunConfig> = {}): RunConfig {
-  return {
-    dataset: "gsm8k",
-    dataDir,
-    baseModel: join(FIXTURES_DIR, "base"),
-    pairs: [{
-      positive: join(FIXTURES_DIR, "pos"),
-      negative: join(FIXTURES_DIR, "neg"),
-      weight: 1,
-    }],
-    temperature: 1,
-    topP: 0.95,
-    maxTokens: 200,
-    numRuns: 8,
-    seed: 3,
-    promptTemplate: "abel",
-    tensorParallelSize: 1,
-    outputDir,
-    ...over,
-  };
+  return fixtureRunConfig(dataDir, outputDir, { numRuns: 8, seed: 3, ...over });
 }
 
 async function drive(session: RunSession, engine = new FakeRunEngine()) {

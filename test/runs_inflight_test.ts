@@ -11,37 +11,15 @@ import { planRun, type RunConfig } from "../tui/runs/plan.ts";
 import { startRun } from "../tui/runs/session.ts";
 import { CHECKPOINT_INTERVAL_MS, readInflight } from "../tui/runs/inflight.ts";
 import { fakeAnswerText, FakeRunEngine } from "./support/fake_run_engine.ts";
-import { FIXTURES_DIR } from "./support/paths.ts";
 import { rowSeed } from "../tui/runs/seeds.ts";
+import { fixtureRunConfig, gsm8kDataDir } from "./support/run_config.ts";
 
 const TMP = Deno.makeTempDirSync({ prefix: "rast-inflight-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(TMP, { recursive: true }));
 
 function config(outputDir: string): RunConfig {
-  const dataDir = Deno.makeTempDirSync({ dir: TMP, prefix: "data-" });
-  Deno.mkdirSync(join(dataDir, "gsm8k"));
-  const rows = [0, 1, 2, 3].map((g, i) =>
-    JSON.stringify({ question: `Q${i}?`, answer: `#### ${g}` })
-  );
-  Deno.writeTextFileSync(join(dataDir, "gsm8k", "test.jsonl"), rows.join("\n") + "\n");
-  return {
-    dataset: "gsm8k",
-    dataDir,
-    baseModel: join(FIXTURES_DIR, "base"),
-    pairs: [{
-      positive: join(FIXTURES_DIR, "pos"),
-      negative: join(FIXTURES_DIR, "neg"),
-      weight: 1,
-    }],
-    temperature: 1,
-    topP: 0.95,
-    maxTokens: 200,
-    numRuns: 2,
-    seed: 7,
-    promptTemplate: "abel",
-    tensorParallelSize: 1,
-    outputDir,
-  };
+  const rows = [0, 1, 2, 3].map((g, i) => ({ question: `Q${i}?`, answer: `#### ${g}` }));
+  return fixtureRunConfig(gsm8kDataDir(TMP, rows, "data-"), outputDir, { numRuns: 2, seed: 7 });
 }
 
 /** Runs to the end (or until `stopAfterMs`, like a kill: the session is dropped). */

@@ -8,13 +8,11 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { FIXTURES_DIR, REPO_ROOT } from "./support/paths.ts";
-import { makeDataDir as dataDirUnder, rastCommand } from "./support/cli_support.ts";
+import { FIXTURES_DIR } from "./support/paths.ts";
+import { FAKE_ENGINE, makeDataDir as dataDirUnder, rastCommand } from "./support/cli_support.ts";
 
 const TMP = Deno.makeTempDirSync({ prefix: "rast-test-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(TMP, { recursive: true }));
-
-const FAKE_ENGINE = join(REPO_ROOT, "test", "support", "fake_run_engine.ts");
 
 const makeDataDir = (rows: number) => dataDirUnder(TMP, rows);
 

@@ -13,6 +13,7 @@ import { type RunSession, startRun } from "../tui/runs/session.ts";
 import { fakeAnswerText, FakeRunEngine } from "./support/fake_run_engine.ts";
 import { DATASETS_DIR, FIXTURES_DIR } from "./support/paths.ts";
 import { LOCK_FILE } from "../tui/runs/lock.ts";
+import { fixtureRunConfig, gsm8kDataDir } from "./support/run_config.ts";
 
 /** Every temporary folder of this file lives here and goes when the tests end. */
 const TMP = Deno.makeTempDirSync({ prefix: "rast-test-" });
@@ -25,35 +26,11 @@ const ROWS = [0, 1, 2, 3, 1, 2].map((gold, i) => ({
 }));
 
 function makeDataDir(): string {
-  const dataDir = Deno.makeTempDirSync({ dir: TMP, prefix: "rast-data-" });
-  Deno.mkdirSync(join(dataDir, "gsm8k"));
-  Deno.writeTextFileSync(
-    join(dataDir, "gsm8k", "test.jsonl"),
-    ROWS.map((r) => JSON.stringify(r)).join("\n") + "\n",
-  );
-  return dataDir;
+  return gsm8kDataDir(TMP, ROWS, "rast-data-");
 }
 
 function config(dataDir: string, outputDir: string, over: Partial<RunConfig> = {}): RunConfig {
-  return {
-    dataset: "gsm8k",
-    dataDir,
-    baseModel: join(FIXTURES_DIR, "base"),
-    pairs: [{
-      positive: join(FIXTURES_DIR, "pos"),
-      negative: join(FIXTURES_DIR, "neg"),
-      weight: 1,
-    }],
-    temperature: 1,
-    topP: 0.95,
-    maxTokens: 200,
-    numRuns: 3,
-    seed: 7,
-    promptTemplate: "abel",
-    tensorParallelSize: 1,
-    outputDir,
-    ...over,
-  };
+  return fixtureRunConfig(dataDir, outputDir, { numRuns: 3, seed: 7, ...over });
 }
 
 /** Drives a session; stops (like a crash) after `crashAfter` finished samples when given. */

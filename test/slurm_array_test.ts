@@ -8,11 +8,10 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { FIXTURES_DIR, REPO_ROOT } from "./support/paths.ts";
-import { makeDataDir, rastCommand } from "./support/cli_support.ts";
+import { FIXTURES_DIR } from "./support/paths.ts";
+import { makeDataDir, rastCommand, SHIM } from "./support/cli_support.ts";
 import { shardPaths } from "../tui/runs/shards.ts";
 
-const SHIM = Deno.env.get("RAST_LIB") ?? join(REPO_ROOT, "ffi", "build", "librast.so");
 const REQUIRED = Deno.env.get("RAST_SLURM_TEST") === "1";
 /** The longest the array may take; on a 2-core machine it takes about 15 s. */
 const WAIT_MS = 300_000;

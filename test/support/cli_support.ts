@@ -2,6 +2,11 @@
 import { join } from "node:path";
 import { REPO_ROOT } from "./paths.ts";
 
+/** A deterministic stand-in for engine/mod.ts (RAST_ENGINE_MODULE): runs without libtorch. */
+export const FAKE_ENGINE = join(REPO_ROOT, "test", "support", "fake_run_engine.ts");
+/** The shim the launcher built (or RAST_LIB's). */
+export const SHIM = Deno.env.get("RAST_LIB") ?? join(REPO_ROOT, "ffi", "build", "librast.so");
+
 /** A data folder under `parent` with `rows` gsm8k rows ("What is i + 0?", gold i % 4). */
 export function makeDataDir(parent: string, rows = 4): string {
   const dataDir = Deno.makeTempDirSync({ dir: parent, prefix: "rast-cli-data-" });
