@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Grader } from "../datasets/grading/mod.ts";
 import { planRun, type RunConfig } from "../tui/runs/plan.ts";
-import { startRun } from "../tui/runs/session.ts";
+import { startRun } from "../tui/runs/start.ts";
 import { CHECKPOINT_INTERVAL_MS, readInflight } from "../tui/runs/inflight.ts";
 import { fakeAnswerText, FakeRunEngine } from "./support/fake_run_engine.ts";
 import { rowSeed } from "../tui/runs/seeds.ts";

@@ -11,7 +11,7 @@ import { openEngine } from "../engine/mod.ts";
 import { Grader } from "../datasets/grading/grader.ts";
 import { DEFAULT_STOP_STRINGS } from "../datasets/prompts.ts";
 import { planRun, type RunConfig } from "../tui/runs/plan.ts";
-import { startRun } from "../tui/runs/session.ts";
+import { startRun } from "../tui/runs/start.ts";
 import { readRunRecord } from "../tui/runs/run_json.ts";
 import { declaredStopIds, unreachableStopIds, unreachableStopWarning } from "../engine/stop_ids.ts";
 import { FIXTURES_DIR } from "./support/paths.ts";

@@ -12,7 +12,7 @@ import { recordTokenStats, TokenStatsRecorder } from "../tui/analysis/token_stat
 import { Grader } from "../datasets/grading/mod.ts";
 import { openEngine } from "../engine/mod.ts";
 import { planRun } from "../tui/runs/plan.ts";
-import { startRun } from "../tui/runs/session.ts";
+import { startRun } from "../tui/runs/start.ts";
 import { AnalysisLine } from "../tui/app/components/analysis_line.tsx";
 import { RastView } from "../tui/app/components/rast_view.tsx";
 import { percent } from "../tui/app/format.ts";

@@ -14,7 +14,8 @@ import { UserError } from "../../engine/errors.ts";
 import { formatMetrics } from "../runs/evaluate.ts";
 import { Grader } from "../../datasets/grading/mod.ts";
 import { planRun, type RunConfig } from "../runs/plan.ts";
-import { type RunSummary, startRun } from "../runs/session.ts";
+import { type RunSummary } from "../runs/session.ts";
+import { startRun } from "../runs/start.ts";
 import {
   MINIARITH_DATASET,
   MINIARITH_MAX_TOKENS,

@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Grader } from "../../datasets/grading/mod.ts";
 import { planRun } from "../runs/plan.ts";
-import { startRun } from "../runs/session.ts";
+import { startRun } from "../runs/start.ts";
 import {
   countingPathCoverage,
   emptyCount,

@@ -6,7 +6,8 @@
 import type { RastEngine } from "../../engine/events.ts";
 import { Grader } from "../../datasets/grading/mod.ts";
 import { planRun } from "../runs/plan.ts";
-import { type RunSession, startRun } from "../runs/session.ts";
+import { type RunSession } from "../runs/session.ts";
+import { startRun } from "../runs/start.ts";
 import { describeStopIds, unreachableStopWarning } from "../../engine/stop_ids.ts";
 import {
   openRunEngine,

@@ -10,7 +10,7 @@ import { Grader } from "../../datasets/grading/mod.ts";
 import { assembleShards } from "../runs/assemble.ts";
 import { windowOutputs } from "../runs/outputs.ts";
 import { planRun, planShard } from "../runs/plan.ts";
-import { tryStartShard } from "../runs/session.ts";
+import { tryStartShard } from "../runs/start.ts";
 import { openRunEngine, promptEncoder, report, show } from "./run_engine.ts";
 import type { RunCommandConfig } from "./run_options.ts";
 

@@ -17,8 +17,8 @@ export {
   RunSession,
   type RunSummary,
   type SampleGrader,
-  startRun,
 } from "./session.ts";
+export { startRun, tryStartShard } from "./start.ts";
 export { Journal, readJournal, sampleKey, type SampleRecord, type Verdict } from "./journal.ts";
 export { formatPyFloat, runFolderName, type RunPaths, runPaths, windowOf } from "./layout.ts";
 export {

@@ -5,18 +5,14 @@
  * as soon as every row of that sample index is done. metrics.json is written when all are.
  * Samples in flight are checkpointed (inflight.ts) and a resumed run continues them mid-sample.
  */
-import { existsSync } from "node:fs";
 import type { EngineEvent, GenerateRequest, RastEngine } from "../../engine/events.ts";
 import type { Metrics } from "../../datasets/grading/mod.ts";
-import { makeRunDir } from "./layout.ts";
 import { Journal, sampleKey, type SampleRecord, type Verdict } from "./journal.ts";
-import { Checkpointer, InflightLog } from "./inflight.ts";
-import { RunLock } from "./lock.ts";
+import { Checkpointer, type InflightLog } from "./inflight.ts";
+import type { RunLock } from "./lock.ts";
 import type { RunPlan } from "./plan.ts";
 import { sampleComplete, windowOutputs, writeMetrics, writePrediction } from "./outputs.ts";
-import { checkRunFolder, writeRunRecord, writeRunRecordOnce } from "./run_json.ts";
 import { assembleShards } from "./assemble.ts";
-import { checkSharding, shardLabel } from "./shards.ts";
 import { rowSeed } from "./seeds.ts";
 
 /** What grades a finished sample (eval's Grader has this shape). */
@@ -56,70 +52,6 @@ export interface RunEventsOptions {
   encode?: (text: string) => number[];
   /** Per-token statistics in the token events (GenerateOptions.stats; default true). */
   stats?: boolean;
-}
-
-/**
- * Opens the run for writing: creates its folder, takes its lock (one writer per folder; `wait`
- * queues behind a holder instead of refusing), writes run.json (new runs, and a run grown to
- * more samples, whose run.json then records the new --num-runs), opens the journal.
- */
-export async function startRun(
-  plan: RunPlan,
-  grader: SampleGrader,
-  opts: { wait?: boolean } = {},
-): Promise<RunSession> {
-  makeRunDir(plan.paths.dir);
-  const { sharded } = plan;
-  const lock = await RunLock.acquire(plan.paths.dir, {
-    wait: opts.wait,
-    name: sharded?.lockName,
-    label: sharded && `Shard ${shardLabel(sharded.shard)} of run folder "${plan.paths.dir}"`,
-  });
-  return await openRun(plan, grader, lock);
-}
-
-/**
- * startRun for a worker taking shards from a queue: the shard's session, or undefined when
- * another process holds the shard's lock.
- */
-export async function tryStartShard(
-  plan: RunPlan,
-  grader: SampleGrader,
-): Promise<RunSession | undefined> {
-  if (!plan.sharded) throw new Error("tryStartShard needs the plan of a shard");
-  makeRunDir(plan.paths.dir);
-  const lock = RunLock.tryAcquire(plan.paths.dir, plan.sharded.lockName);
-  return lock && await openRun(plan, grader, lock);
-}
-
-async function openRun(plan: RunPlan, grader: SampleGrader, lock: RunLock): Promise<RunSession> {
-  try {
-    if (plan.sharded) {
-      // The first shard to start writes run.json; every other checks it is its own run's.
-      if (!await writeRunRecordOnce(plan.paths.runJson, plan.record)) {
-        const found = checkRunFolder(plan.paths.dir, plan.record.settings);
-        checkSharding(plan.paths.dir, found?.sharding, plan.sharded.shard);
-      }
-    } else if (!existsSync(plan.paths.runJson) || plan.growing) {
-      await writeRunRecord(plan.paths.runJson, plan.record);
-    }
-    const journal = Journal.open(plan.paths.journal);
-    const pending = (row: number, sample: number) =>
-      !journal.records.has(sampleKey(row, sample)) && !journal.failures.has(sampleKey(row, sample));
-    let inflight: InflightLog;
-    try {
-      inflight = InflightLog.open(plan.paths.inflight, (row, sample) => !pending(row, sample));
-    } catch (err) {
-      journal.close();
-      throw err;
-    }
-    const session = new RunSession(plan, grader, journal, lock, inflight);
-    await session.writeCompletePredictions();
-    return session;
-  } catch (err) {
-    lock.release();
-    throw err;
-  }
 }
 
 /** A run open for writing; see the module comment. */
