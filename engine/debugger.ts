@@ -44,7 +44,7 @@ export interface DebugOptions {
   topP: number;
   topK?: number;
   seed: number;
-  maxNewTokens: number;
+  maxTokens: number;
   stopIds?: number[];
   stopStrings?: string[];
   /** Length of each top-k list (default 5). */
@@ -102,7 +102,7 @@ export class StepDebugger {
     const limits = engine.decoder.limits;
     this.#layout = new SlotLayout(
       1,
-      promptIds.length + options.maxNewTokens,
+      promptIds.length + options.maxTokens,
       limits.blockSize ?? defaultBlockSize(limits.device),
     );
     this.#stream = engine.tokenizer
@@ -174,7 +174,7 @@ export class StepDebugger {
     if ((options.stopIds ?? []).includes(id) || stopAt >= 0) {
       if (stopAt >= 0) this.#text = record.text = this.#text.slice(0, stopAt);
       this.#done = record.finished = "stop";
-    } else if (this.#step >= options.maxNewTokens) {
+    } else if (this.#step >= options.maxTokens) {
       this.#done = record.finished = "length";
     }
     return record;

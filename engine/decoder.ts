@@ -108,7 +108,7 @@ export class RastDecoder implements RastEngine {
       gpuMemoryUtilization: l.gpuMemoryUtilization,
       // The step's float32 logits of every model plus softmax, sort and cumsum buffers.
       activationBytes: 8 * concurrency * this.group.baseVocab * 4 + 2 ** 30,
-      maxSequence: longestPrompt + options.maxNewTokens,
+      maxSequence: longestPrompt + options.maxTokens,
       concurrency,
     });
   }
@@ -125,7 +125,7 @@ export class RastDecoder implements RastEngine {
     }
     if (requests.length === 0) return;
     const size = this.#sizePool(requests, options);
-    const maxLen = Math.max(...requests.map((r) => r.promptIds.length)) + options.maxNewTokens;
+    const maxLen = Math.max(...requests.map((r) => r.promptIds.length)) + options.maxTokens;
     await this.group.initCache(size.blocks, size.blockSize);
     this.pool = size;
     this.limits.onNotice?.(poolNotice(size, maxLen, this.limits.maxConcurrent));
@@ -196,7 +196,7 @@ export class RastDecoder implements RastEngine {
           // A checkpoint taken just before its sample finished has nothing left to decode.
           const last = seq.generated[seq.generated.length - 1];
           if (stopIds.has(last)) yield finished(seq, "stop");
-          else if (seq.generated.length >= options.maxNewTokens) yield finished(seq, "length");
+          else if (seq.generated.length >= options.maxTokens) yield finished(seq, "length");
         }
         const { batch, copies } = scheduler.prepareStep();
         if (copies.length > 0) {
@@ -268,7 +268,7 @@ export class RastDecoder implements RastEngine {
           } else if (stopAt >= 0) {
             seq.text = seq.text.slice(0, stopAt);
             yield finished(seq, "stop", true);
-          } else if (seq.generated.length >= options.maxNewTokens) {
+          } else if (seq.generated.length >= options.maxTokens) {
             yield finished(seq, "length");
           }
         }

@@ -107,7 +107,7 @@ export interface GenerateOptions {
   temperature: number;
   topP: number;
   topK?: number;
-  maxNewTokens: number;
+  maxTokens: number;
   stopIds?: number[];
   stopStrings?: string[];
   /** K of the boosted/suppressed lists in StepStats (default 8). */

@@ -33,7 +33,7 @@ Deno.test("stepping greedily reproduces the reference RAST ids with per-model to
       temperature: 0,
       topP: 1,
       seed: 0,
-      maxNewTokens: 24,
+      maxTokens: 24,
       k: 4,
     });
     const first = await dbg.step();

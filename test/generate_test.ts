@@ -42,7 +42,7 @@ Deno.test("32 samples of one prompt share one prefill", async () => {
   try {
     const { finished } = await collect(engine, [
       { request: 0, promptIds: PROMPT0, samples: 32, seed: 3 },
-    ], { temperature: 1, topP: 0.95, maxNewTokens: 4 });
+    ], { temperature: 1, topP: 0.95, maxTokens: 4 });
     assert.equal(finished.size, 32);
     assert.equal(engine.decoder.counters.prefillCalls, 1);
     assert.equal(engine.decoder.counters.prefillTokens, PROMPT0.length - 1);
@@ -56,7 +56,7 @@ Deno.test("32 samples of one prompt share one prefill", async () => {
 Deno.test("a seed gives the same tokens alone and inside a mixed batch", async () => {
   const engine = await trio(1, 8);
   try {
-    const options = { temperature: 1, topP: 0.95, maxNewTokens: 12 };
+    const options = { temperature: 1, topP: 0.95, maxTokens: 12 };
     const alone = await collect(
       engine,
       [{ request: 0, promptIds: PROMPT0, samples: 2, seed: 7 }],
@@ -85,7 +85,7 @@ Deno.test("stop ids and max new tokens end samples with their reason", async () 
       {
         temperature: 0,
         topP: 1,
-        maxNewTokens: 6,
+        maxTokens: 6,
       },
     );
     const tokens = greedy.finished.get("0/0")!;
@@ -97,7 +97,7 @@ Deno.test("stop ids and max new tokens end samples with their reason", async () 
       {
         temperature: 0,
         topP: 1,
-        maxNewTokens: 6,
+        maxTokens: 6,
         stopIds: [stopId],
       },
     );
@@ -119,7 +119,7 @@ Deno.test("cancelling stops every sample with reason cancelled", async () => {
       const e of engine.generate([{ request: 0, promptIds: PROMPT0, samples: 3, seed: 1 }], {
         temperature: 1,
         topP: 1,
-        maxNewTokens: 50,
+        maxTokens: 50,
         signal: controller.signal,
       })
     ) {
@@ -146,7 +146,7 @@ for (const temperature of [0.7, 1.0]) {
         const N = 20000;
         const { finished } = await collect(engine, [
           { request: 0, promptIds: PROMPT0, samples: N, seed: 2024 },
-        ], { temperature, topP, maxNewTokens: 1 });
+        ], { temperature, topP, maxTokens: 1 });
         const counts = new Float64Array(expected.length);
         for (const tokens of finished.values()) counts[tokens[0]]++;
         assertChiSquare(counts, expected, N);
@@ -160,7 +160,7 @@ for (const temperature of [0.7, 1.0]) {
 Deno.test("a stop string cuts the text where it starts", async () => {
   const engine = await trio();
   try {
-    const options = { temperature: 0, topP: 1, maxNewTokens: 8 };
+    const options = { temperature: 0, topP: 1, maxTokens: 8 };
     const request = { request: 0, promptIds: PROMPT0, samples: 1, seed: 1 };
     const full = (await collect(engine, [request], options)).events.find((e) =>
       e.kind === "finished"
@@ -190,7 +190,7 @@ Deno.test("the KV memory limit bounds the block pool, and a limit below one sequ
   try {
     const { events } = await collect(engine, [
       { request: 0, promptIds: PROMPT0, samples: 6, seed: 1 },
-    ], { temperature: 1, topP: 1, maxNewTokens: 13 });
+    ], { temperature: 1, topP: 1, maxTokens: 13 });
     // 3 blocks of 16 positions; a sequence of 20 positions needs 2, so samples take turns
     // (preempted and resumed); all 6 still finish.
     assert.equal(events.filter((e) => e.kind === "finished").length, 6);
@@ -198,7 +198,7 @@ Deno.test("the KV memory limit bounds the block pool, and a limit below one sequ
     const failing = engine.generate([{ request: 0, promptIds: PROMPT0, samples: 1, seed: 1 }], {
       temperature: 1,
       topP: 1,
-      maxNewTokens: 100,
+      maxTokens: 100,
     });
     await assert.rejects(async () => {
       for await (const _ of failing) { /* drain */ }

@@ -44,7 +44,7 @@ Deno.test(`samples sharing their prompt's blocks decode the reference RAST greed
         samples: 3,
         seed: 1,
       }));
-      const got = await run(engine, requests, { temperature: 0, topP: 1, maxNewTokens: 24 });
+      const got = await run(engine, requests, { temperature: 0, topP: 1, maxTokens: 24 });
       for (let p = 0; p < 3; p++) {
         const expected = ints(ref, `prompt${p}.rast_alpha1.0.greedy`);
         for (let s = 0; s < 3; s++) {
@@ -63,7 +63,7 @@ Deno.test("a pool too small for all samples preempts and resumes them, token for
     { request: 0, promptIds: [5, 17, 300, 42, 999, 7, 1100], samples: 4, seed: 7 },
     { request: 1, promptIds: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13], samples: 3, seed: 9 },
   ];
-  const options = { temperature: 1, topP: 0.95, maxNewTokens: 40 };
+  const options = { temperature: 1, topP: 0.95, maxTokens: 40 };
   const free = await trio({ deterministic: true, blockSize: 4 });
   let reference: Map<string, number[]>;
   try {
@@ -91,7 +91,7 @@ Deno.test("a pool too small for all samples preempts and resumes them, token for
 
 Deno.test("samples resumed from a checkpoint of their first k tokens finish as uninterrupted ones do", async () => {
   const request = { request: 0, promptIds: [5, 17, 300, 42, 999, 7, 1100], samples: 5, seed: 3 };
-  const options = { temperature: 1, topP: 0.95, maxNewTokens: 40 };
+  const options = { temperature: 1, topP: 0.95, maxTokens: 40 };
   const engine = await trio({ deterministic: true, blockSize: 4 });
   try {
     const reference = await run(engine, [request], options);
@@ -118,11 +118,11 @@ Deno.test("samples resumed from a checkpoint of their first k tokens finish as u
 
 Deno.test("with the memory of 4 fixed 16k slots, short answers run at least 10x as many sequences at once", async () => {
   const prompt = [5, 17, 300, 42, 999, 7, 1100];
-  const maxNewTokens = 16384;
+  const maxTokens = 16384;
   const notices: string[] = [];
   const engine = await trio({
     // Today's slots: prompt + max tokens positions each, 3,072 bytes a position for the trio.
-    kvMemoryBytes: 4 * (prompt.length + maxNewTokens) * 3072,
+    kvMemoryBytes: 4 * (prompt.length + maxTokens) * 3072,
     blockSize: 16,
     onNotice: (m) => notices.push(m),
   });
@@ -133,7 +133,7 @@ Deno.test("with the memory of 4 fixed 16k slots, short answers run at least 10x 
     const got = await run(engine, [{ request: 0, promptIds: prompt, samples: 64, seed: 3 }], {
       temperature: 1,
       topP: 1,
-      maxNewTokens,
+      maxTokens,
       stopIds,
     });
     assert.equal(got.size, 64);
@@ -154,7 +154,7 @@ Deno.test("one sequence at a time still runs every sample", async () => {
     const got = await run(engine, [{ request: 0, promptIds: [640], samples: 2, seed: 1 }], {
       temperature: 1,
       topP: 1,
-      maxNewTokens: 5,
+      maxTokens: 5,
     });
     assert.deepEqual([...got.keys()].sort(), ["0/0", "0/1"]);
     assert.equal(engine.decoder.counters.peakBatch, 1);

@@ -48,7 +48,7 @@ Deno.test("first-token frequencies at vocab 151936 follow softmax(top-p(z) / T),
     const expected = expectedDistribution(z, temperature, topP);
     const counts = new Float64Array(expected.length);
     const requests = [{ request: 0, promptIds: prompt, samples: N, seed: 99 }];
-    for await (const e of engine.generate(requests, { temperature, topP, maxNewTokens: 1 })) {
+    for await (const e of engine.generate(requests, { temperature, topP, maxTokens: 1 })) {
       if (e.kind === "error") throw new Error(e.message);
       if (e.kind === "finished") counts[e.tokens[0]]++;
     }

@@ -116,7 +116,7 @@ Deno.test("a greedy run of the tiny trio stops on either eos id its generation c
       }], {
         temperature: 0,
         topP: 1,
-        maxNewTokens: 24,
+        maxTokens: 24,
         stopIds: [1150],
       })
     ) if (e.kind === "finished") probe = e.tokens;

@@ -100,7 +100,7 @@ Deno.test("path coverage: the share of steps whose token is the base's argmax", 
   const count = emptyCount();
   const engine = countingPathCoverage(scripted([[5, 5], [6, 2], [7, 7], [8, 8]]), count);
   const seen: number[] = [];
-  for await (const e of engine.generate([], { maxNewTokens: 1 } as never)) {
+  for await (const e of engine.generate([], { maxTokens: 1 } as never)) {
     if (e.kind === "token") seen.push(e.id);
   }
   assert.deepEqual(seen, [5, 6, 7, 8], "events pass through unchanged");

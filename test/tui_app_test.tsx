@@ -7,7 +7,7 @@ import { RastApp, type StreamControls } from "../tui/app/app.tsx";
 import { startTui, type TuiOptions } from "../tui/app/mod.ts";
 import { FakeEngine, interleave, scriptSample, tokenEvent } from "./support/fake_engine.ts";
 
-const OPTIONS = { temperature: 1, topP: 0.95, maxNewTokens: 64 };
+const OPTIONS = { temperature: 1, topP: 0.95, maxTokens: 64 };
 
 async function waitFor(what: string, condition: () => boolean, timeoutMs = 30000): Promise<void> {
   const start = Date.now();

@@ -103,7 +103,7 @@ Deno.test("reportBatch drains the stream, grades finished samples and skips canc
   const engine = new FakeEngine(events);
   const graded: string[] = [];
   const reporter = await reportBatch(
-    engine.generate([], { temperature: 1, topP: 1, maxNewTokens: 8 }),
+    engine.generate([], { temperature: 1, topP: 1, maxTokens: 8 }),
     {
       totalSamples: 3,
       stderr: sink(),

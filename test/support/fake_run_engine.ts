@@ -90,7 +90,7 @@ export class FakeRunEngine implements RastEngine {
       const { r, pending } = queue[0];
       const sample = pending[queue[0].taken++];
       const own = [...new TextEncoder().encode(fakeAnswerText(r.seed, sample, r.promptIds))]
-        .slice(0, options.maxNewTokens);
+        .slice(0, options.maxTokens);
       // A resumed sample goes on after its checkpointed tokens, which stay as given: a wrong
       // checkpoint shows in the output.
       const restored = r.resume?.get(sample) ?? [];
@@ -139,7 +139,7 @@ export class FakeRunEngine implements RastEngine {
             kind: "finished",
             request: seq.request,
             sample: seq.sample,
-            reason: seq.ids.length === options.maxNewTokens ? "length" : "stop",
+            reason: seq.ids.length === options.maxTokens ? "length" : "stop",
             text: this.decode(seq.ids),
             tokens: seq.ids,
           };

@@ -64,7 +64,7 @@ export async function debugCommand(
       topP: config.topP,
       topK: config.topK,
       seed: config.seed,
-      maxNewTokens: config.maxTokens,
+      maxTokens: config.maxTokens,
       // the same stop set a run of these models and this prompt has
       stopIds: declaredStopIds({
         baseDir: models.base,

@@ -93,8 +93,8 @@ export async function logitsCommand(o: ModelArgs & { tokens?: string; out?: stri
 interface GenerateArgs extends ModelArgs, RawSteering {
   tokens?: string;
   prompt?: string;
-  maxNewTokens: string;
-  maxTokens?: string;
+  maxTokens: string;
+  maxNewTokens?: string;
   temperature: string;
   topP: string;
   topK: string;
@@ -110,9 +110,9 @@ export async function generateCommand(o: GenerateArgs, alphaGiven: boolean): Pro
   }
   const sampling = parseSampling(o);
   const options = {
-    maxNewTokens: o.maxTokens !== undefined
-      ? integer("--max-tokens", o.maxTokens, 1)
-      : integer("--max-new-tokens", o.maxNewTokens, 1),
+    maxTokens: o.maxNewTokens !== undefined
+      ? integer("--max-new-tokens", o.maxNewTokens, 1)
+      : integer("--max-tokens", o.maxTokens, 1),
     temperature: sampling.temperature,
     topP: sampling.topP,
     topK: sampling.topK,

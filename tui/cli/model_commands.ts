@@ -44,9 +44,9 @@ export function register(program: Command): void {
     ))
       .option("--tokens <ids>", "prompt token ids, comma-separated")
       .option("--prompt <text>", "prompt text (needs a tokenizer.json in the base model folder)")
-      .option("--max-new-tokens <n>", "tokens to generate", "64")
+      .option("--max-tokens <n>", "most new tokens (as in run)", "64")
       .addOption(
-        new Option("--max-tokens <n>", "alias of --max-new-tokens (as in run)").hideHelp(),
+        new Option("--max-new-tokens <n>", "alias of --max-tokens (transformers' name)").hideHelp(),
       ),
     { temperature: "0", topP: "1.0", topK: "0", seed: "0", seedHelp: "sampling seed" },
   )

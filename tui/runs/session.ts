@@ -161,7 +161,7 @@ export class RunSession {
     const stream = engine.generate(requests, {
       temperature: settings.temperature,
       topP: settings.topP,
-      maxNewTokens: settings.maxTokens,
+      maxTokens: settings.maxTokens,
       stopIds: settings.stopIds,
       stopStrings: settings.stopStrings,
       stats: opts.stats,
