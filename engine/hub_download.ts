@@ -21,7 +21,7 @@ import {
 } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { UserError } from "./errors.ts";
-import { hfHomeDir } from "./cache_dirs.ts";
+import { cacheEnv, hfHomeDir } from "./cache_dirs.ts";
 import { HUB_ID, hubCacheDir, type HubEnv } from "./hub.ts";
 
 /** The environment the downloader reads (injectable for tests). */
@@ -286,10 +286,7 @@ function progressBar(hubId: string): (p: DownloadProgress) => void {
 function processEnv(): DownloadEnv {
   const get = (name: string) => Deno.env.get(name);
   return {
-    HF_HUB_CACHE: get("HF_HUB_CACHE"),
-    HF_HOME: get("HF_HOME"),
-    XDG_CACHE_HOME: get("XDG_CACHE_HOME"),
-    HOME: get("HOME"),
+    ...cacheEnv(),
     HF_ENDPOINT: get("HF_ENDPOINT"),
     HF_TOKEN: get("HF_TOKEN"),
     HF_TOKEN_PATH: get("HF_TOKEN_PATH"),

@@ -4,7 +4,13 @@
  * the implementation lazily so --help stays instant.
  */
 import type { Command } from "commander";
-import { addDeviceOptions, addSamplingOptions, addSteeringOptions, repeatable } from "./options.ts";
+import {
+  addDatasetOptions,
+  addDeviceOptions,
+  addPromptOptions,
+  addSamplingOptions,
+  addSteeringOptions,
+} from "./options.ts";
 
 /** Registers `debug` on the program. */
 export function register(program: Command): void {
@@ -18,13 +24,9 @@ export function register(program: Command): void {
         "e to the end, q quit. Without a terminal (or with --batch) it runs to the end and " +
         "prints one line per step. Without model options it uses the trained miniarith trio (datasets/miniarith).",
     )
-    .option("--question <text>", "the question to answer (rendered with --prompt-template)")
-    .option("--dataset <name|path>", "take the question from this dataset (with --index)")
+    .option("--question <text>", "the question to answer (rendered with --prompt-template)");
+  addDatasetOptions(command, "take the question from this dataset (with --index)")
     .option("--index <n>", "row of --dataset, 0-based (default 0)")
-    .option(
-      "--data-dir <dir>",
-      "folder with <name>/test.jsonl (default: $RAST_DATA_DIR, else datasets/)",
-    )
     .option("--tokens <ids>", "the prompt as comma-separated token ids (no template applied)")
     .option(
       "--base-model <dir|Org/Name>",
@@ -37,13 +39,11 @@ export function register(program: Command): void {
     seed: "0",
     seedHelp: "seed of the sample",
   })
-    .option("--max-tokens <n>", "most new tokens", "1024")
-    .option(
-      "--prompt-template <name|text|file>",
-      "abel, miniarith, qwen-boxed, chat (the model's own), a string with {input}, or @file " +
-        "(default: miniarith for the trained trio, else abel)",
-    )
-    .addOption(repeatable("--stop <text>", "a stop string, replacing the defaults"))
+    .option("--max-tokens <n>", "most new tokens", "1024");
+  addPromptOptions(command, {
+    templateNote: "(default: miniarith for the trained trio, else abel)",
+    stopHelp: "a stop string, replacing the defaults",
+  })
     .option("--show <n>", "tokens in each top list", "5")
     .option("--trace <file.jsonl>", "write each step's full record as one JSON line")
     .option("--batch", "no TUI: run to the end and print a table (implied without a terminal)")

@@ -1,27 +1,21 @@
 /** `rast eval`: grade a results folder. Declares options; the action loads the grader lazily. */
 import type { Command } from "commander";
-import { repeatable } from "./options.ts";
+import { addDatasetOptions, repeatable } from "./options.ts";
 
 /** Registers `eval` on the program. */
 export function register(program: Command): void {
-  program
-    .command("eval")
-    .description(
-      "Grade prediction-<i>.jsonl files (one line per dataset row with model_output, the " +
-        "authors' layout) with the authors' answer extraction and equivalence rules; write " +
-        "metrics.json and verdicts.jsonl beside them and print mean / run-0 accuracy, pass@k, maj@k and breakdowns.",
-    )
-    .option(
-      "--dataset <name|path>",
-      "math500, aime24, amc23, minerva_math, olympiadbench, gsm8k (or MATH, AIME, AMC, Minerva, " +
-        "Olympiad, GSM8K), or a JSONL file; default: the authors' dataset folder holding --res-dir",
-    )
+  addDatasetOptions(
+    program
+      .command("eval")
+      .description(
+        "Grade prediction-<i>.jsonl files (one line per dataset row with model_output, the " +
+          "authors' layout) with the authors' answer extraction and equivalence rules; write " +
+          "metrics.json and verdicts.jsonl beside them and print mean / run-0 accuracy, pass@k, maj@k and breakdowns.",
+      ),
+    "the benchmark graded (default: the authors' dataset folder holding --res-dir)",
+  )
     .option("--res-dir <dir>", "folder holding prediction-0.jsonl, prediction-1.jsonl, ...")
     .option("--k <n>", "largest k for pass@k and maj@k (default: the number of files)")
-    .option(
-      "--data-dir <dir>",
-      "folder with <name>/test.jsonl (default: $RAST_DATA_DIR, else datasets/)",
-    )
     .option("--timeout <seconds>", "time limit per answer comparison", "3")
     .option("--workers <n>", "worker threads for symbolic comparisons (default: CPUs)")
     .addOption(

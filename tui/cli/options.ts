@@ -4,7 +4,47 @@
  */
 import { type Command, Option } from "commander";
 import { UserError } from "../../engine/errors.ts";
+import { AUTHORS_DATASET_NAMES, DATASETS } from "../../datasets/mod.ts";
+import { PROMPT_TEMPLATES } from "../../datasets/prompts.ts";
 import type { PairOption } from "../runs/plan.ts";
+
+/** The names --dataset takes, from the registry (rast's names, then the authors' aliases). */
+const DATASET_NAMES = `${Object.keys(DATASETS).join(", ")} (or ${
+  Object.keys(AUTHORS_DATASET_NAMES).join(", ")
+}), or a JSONL file`;
+
+/**
+ * The dataset option group, declared once: --dataset (`what` it is for; the names come from the
+ * registry) and --data-dir.
+ */
+export function addDatasetOptions(command: Command, what?: string): Command {
+  return command
+    .option("--dataset <name|path>", what ? `${what}: ${DATASET_NAMES}` : DATASET_NAMES)
+    .option(
+      "--data-dir <dir>",
+      "folder with <name>/test.jsonl (default: $RAST_DATA_DIR, else datasets/)",
+    );
+}
+
+/**
+ * The prompt option group, declared once: --prompt-template (the names come from
+ * datasets/prompts.ts) and --stop, whose help says whether its strings replace the defaults.
+ */
+export function addPromptOptions(
+  command: Command,
+  opts: { templateDefault?: string; templateNote?: string; stopHelp: string },
+): Command {
+  const names = Object.keys(PROMPT_TEMPLATES).join(", ");
+  return command
+    .option(
+      "--prompt-template <name|text|file>",
+      `${names}, chat (the model's own), a string with {input}, or @file${
+        opts.templateNote ? ` ${opts.templateNote}` : ""
+      }`,
+      opts.templateDefault,
+    )
+    .addOption(repeatable("--stop <text>", opts.stopHelp));
+}
 
 /** Per-command defaults of the sampling group (a benchmark run samples; generate is greedy). */
 export interface SamplingDefaults {

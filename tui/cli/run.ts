@@ -3,7 +3,14 @@
  * only; the action imports the implementation lazily so --help stays instant.
  */
 import { type Command, Option } from "commander";
-import { addDeviceOptions, addSamplingOptions, addSteeringOptions, repeatable } from "./options.ts";
+import {
+  addDatasetOptions,
+  addDeviceOptions,
+  addPromptOptions,
+  addSamplingOptions,
+  addSteeringOptions,
+  repeatable,
+} from "./options.ts";
 
 /** Registers `run` on the program. */
 export function register(program: Command): void {
@@ -38,16 +45,7 @@ export function register(program: Command): void {
 
 /** Declares every option of `run` on `command` (`slurm` takes the same ones). */
 export function addRunOptions(command: Command): Command {
-  command
-    .option(
-      "--dataset <name|path>",
-      "math500, aime24, amc23, minerva_math, olympiadbench, gsm8k (or MATH, AIME, AMC, Minerva, " +
-        "Olympiad, GSM8K), or a JSONL file",
-    )
-    .option(
-      "--data-dir <dir>",
-      "folder with <name>/test.jsonl (default: $RAST_DATA_DIR, else datasets/)",
-    )
+  addDatasetOptions(command)
     .option(
       "--base-model <dir|Org/Name>",
       "the large base model: a folder, or a hub id (downloaded into the HF cache if missing)",
@@ -63,13 +61,11 @@ export function addRunOptions(command: Command): Command {
       "--num-runs <n>",
       "samples per question (prediction-0 .. prediction-<n-1>), at most 10000",
       "32",
-    )
-    .option(
-      "--prompt-template <name|text|file>",
-      "abel, qwen-boxed, chat (the model's own), a string with {input}, or @file",
-      "abel",
-    )
-    .addOption(repeatable("--stop <text>", "a stop string, beside the template's"))
+    );
+  addPromptOptions(command, {
+    templateDefault: "abel",
+    stopHelp: "a stop string, beside the template's",
+  })
     .addOption(
       repeatable(
         "--stop-id <id>",

@@ -6,27 +6,15 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { RastEngine } from "../../engine/events.ts";
+import type { EngineOptions } from "../../engine/mod.ts";
 import { formatMetrics } from "../runs/evaluate.ts";
 import type { RunPlan } from "../runs/plan.ts";
 import type { RunSession, RunSummary } from "../runs/session.ts";
 import { TokenStatsRecorder } from "../analysis/token_stats.ts";
 import type { RunCommandConfig } from "./run_options.ts";
 
-/** The engine factory's signature (engine/mod.ts's openEngine). */
-export type OpenEngine = (opts: {
-  baseModel: string;
-  pairs: { positive: string; negative: string; weight: number }[];
-  tensorParallelSize?: number;
-  smallModels?: "whole" | "sharded";
-  dtype?: "float32" | "bfloat16" | "float16";
-  device?: string;
-  maxConcurrent?: number;
-  kvMemoryBytes?: number;
-  gpuMemoryUtilization?: number;
-  blockSize?: number;
-  deterministic?: boolean;
-  onNotice?: (message: string) => void;
-}) => Promise<RastEngine>;
+/** The engine factory's signature (engine/mod.ts's openEngine, or RAST_ENGINE_MODULE's). */
+export type OpenEngine = (opts: EngineOptions) => Promise<RastEngine>;
 
 type Encode = (text: string) => number[];
 
