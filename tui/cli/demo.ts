@@ -35,7 +35,7 @@ export function register(program: Command): void {
     .option("--batch", "no TUI: a progress line on stderr (implied when stdout is not a terminal)")
     .addHelpText(
       "after",
-      "\nRetrain the trio (about an hour on two cores; see the README):\n" +
+      "\nRetrain the trio (about 23 minutes on one core; see the README):\n" +
         "  python scripts/mini_repro/train.py\n" +
         "With real models:\n  ./rast run --dataset math500 --base-model Qwen/Qwen2.5-14B \\\n" +
         "    --positive-model hkust-nlp/Qwen-2.5-1.5B-SimpleRL-Zoo \\\n" +
