@@ -7,9 +7,9 @@ import type { Command } from "commander";
 import {
   addDatasetOptions,
   addDeviceOptions,
+  addModelOptions,
   addPromptOptions,
   addSamplingOptions,
-  addSteeringOptions,
 } from "./options.ts";
 
 /** Registers `debug` on the program. */
@@ -27,18 +27,19 @@ export function register(program: Command): void {
     .option("--question <text>", "the question to answer (rendered with --prompt-template)");
   addDatasetOptions(command, "take the question from this dataset (with --index)")
     .option("--index <n>", "row of --dataset, 0-based (default 0)")
-    .option("--tokens <ids>", "the prompt as comma-separated token ids (no template applied)")
-    .option(
-      "--base-model <dir|Org/Name>",
-      "the large base model (default: the trained miniarith trio)",
-    );
-  addSamplingOptions(addDeviceOptions(addSteeringOptions(command)), {
-    temperature: "1.0",
-    topP: "0.95",
-    topK: "0",
-    seed: "0",
-    seedHelp: "seed of the sample",
-  })
+    .option("--tokens <ids>", "the prompt as comma-separated token ids (no template applied)");
+  addSamplingOptions(
+    addDeviceOptions(
+      addModelOptions(command, "the large base model (default: the trained miniarith trio)"),
+    ),
+    {
+      temperature: "1.0",
+      topP: "0.95",
+      topK: "0",
+      seed: "0",
+      seedHelp: "seed of the sample",
+    },
+  )
     .option("--max-tokens <n>", "most new tokens", "1024");
   addPromptOptions(command, {
     templateNote: "(default: miniarith for the trained trio, else abel)",

@@ -1,10 +1,10 @@
 /** `rast eval`: grade a results folder. Declares options; the action loads the grader lazily. */
 import type { Command } from "commander";
-import { addDatasetOptions, repeatable } from "./options.ts";
+import { addDatasetOptions, addGradingOptions } from "./options.ts";
 
 /** Registers `eval` on the program. */
 export function register(program: Command): void {
-  addDatasetOptions(
+  const command = addDatasetOptions(
     program
       .command("eval")
       .description(
@@ -15,12 +15,8 @@ export function register(program: Command): void {
     "the benchmark graded (default: the authors' dataset folder holding --res-dir)",
   )
     .option("--res-dir <dir>", "folder holding prediction-0.jsonl, prediction-1.jsonl, ...")
-    .option("--k <n>", "largest k for pass@k and maj@k (default: the number of files)")
-    .option("--timeout <seconds>", "time limit per answer comparison", "3")
-    .option("--workers <n>", "worker threads for symbolic comparisons (default: CPUs)")
-    .addOption(
-      repeatable("--stop <text>", "cut outputs at this string, replacing the defaults"),
-    )
+    .option("--k <n>", "largest k for pass@k and maj@k (default: the number of files)");
+  addGradingOptions(command)
     .option(
       "--maj-rule <rule>",
       "maj@k shown: equivalence (correct answers and close numbers vote together, first k " +

@@ -1,10 +1,10 @@
 /** `rast grade`: grade answers line by line. Declares options; the action loads the grader lazily. */
 import type { Command } from "commander";
-import { repeatable } from "./options.ts";
+import { addGradingOptions } from "./options.ts";
 
 /** Registers `grade` on the program. */
 export function register(program: Command): void {
-  program
+  const command = program
     .command("grade")
     .description(
       'Grade JSONL lines {"output": <model text>, "gold": ...} or {"pred": <extracted answer>, ' +
@@ -13,12 +13,8 @@ export function register(program: Command): void {
     )
     .option("--in <file>", "input JSONL, or - for stdin")
     .option("--out <file>", "output JSONL, or - for stdout", "-")
-    .option("--dataset <name>", "rules for lines without a dataset field (e.g. minerva_math)")
-    .option("--timeout <seconds>", "time limit per answer comparison", "3")
-    .option("--workers <n>", "worker threads for symbolic comparisons (default: CPUs)")
-    .addOption(
-      repeatable("--stop <text>", "cut outputs at this string, replacing the defaults"),
-    )
+    .option("--dataset <name>", "rules for lines without a dataset field (e.g. minerva_math)");
+  addGradingOptions(command)
     .action(async (flags) => {
       const { runGrade } = await import("./eval_action.ts");
       await runGrade(flags);

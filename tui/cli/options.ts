@@ -46,6 +46,24 @@ export function addPromptOptions(
     .addOption(repeatable("--stop <text>", opts.stopHelp));
 }
 
+/** The grading option group of eval and grade: --timeout, --workers, --stop. */
+export function addGradingOptions(command: Command): Command {
+  return command
+    .option("--timeout <seconds>", "time limit per answer comparison", "3")
+    .option("--workers <n>", "worker threads for symbolic comparisons (default: CPUs)")
+    .addOption(
+      repeatable("--stop <text>", "cut outputs at this string, replacing the defaults"),
+    );
+}
+
+/**
+ * The model option group of run and debug: --base-model (`baseHelp` says its default) and the
+ * steering pairs (--positive-model, --negative-model, --alpha, --pair, --small-models).
+ */
+export function addModelOptions(command: Command, baseHelp: string): Command {
+  return addSteeringOptions(command.option("--base-model <dir|Org/Name>", baseHelp));
+}
+
 /** Per-command defaults of the sampling group (a benchmark run samples; generate is greedy). */
 export interface SamplingDefaults {
   temperature: string;

@@ -6,9 +6,9 @@ import { type Command, Option } from "commander";
 import {
   addDatasetOptions,
   addDeviceOptions,
+  addModelOptions,
   addPromptOptions,
   addSamplingOptions,
-  addSteeringOptions,
   repeatable,
 } from "./options.ts";
 
@@ -45,17 +45,21 @@ export function register(program: Command): void {
 
 /** Declares every option of `run` on `command` (`slurm` takes the same ones). */
 export function addRunOptions(command: Command): Command {
-  addDatasetOptions(command)
-    .option(
-      "--base-model <dir|Org/Name>",
-      "the large base model: a folder, or a hub id (downloaded into the HF cache if missing)",
-    );
-  addSamplingOptions(addDeviceOptions(addSteeringOptions(command)), {
-    temperature: "1.0",
-    topP: "0.95",
-    seed: "0",
-    seedHelp: "base seed; sample i of row r is seeded from (seed, r, i)",
-  })
+  addDatasetOptions(command);
+  addSamplingOptions(
+    addDeviceOptions(
+      addModelOptions(
+        command,
+        "the large base model: a folder, or a hub id (downloaded into the HF cache if missing)",
+      ),
+    ),
+    {
+      temperature: "1.0",
+      topP: "0.95",
+      seed: "0",
+      seedHelp: "base seed; sample i of row r is seeded from (seed, r, i)",
+    },
+  )
     .option("--max-tokens <n>", "most new tokens per answer", "16384")
     .option(
       "--num-runs <n>",
