@@ -10,33 +10,33 @@ import { dirname, join } from "node:path";
 import { importCycles, importGraph, ruleViolations } from "../scripts/check_imports.ts";
 import { REPO_ROOT } from "./support/paths.ts";
 
-function tree(files: Record<string, string>): string {
+/** The import graph of a temporary tree holding `files`, removed once read. */
+function graphOf(files: Record<string, string>): Map<string, string[]> {
   const root = mkdtempSync(join(tmpdir(), "rast-imports-"));
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(root, path)), { recursive: true });
-    writeFileSync(join(root, path), text);
+  try {
+    for (const [path, text] of Object.entries(files)) {
+      mkdirSync(dirname(join(root, path)), { recursive: true });
+      writeFileSync(join(root, path), text);
+    }
+    return importGraph(root);
+  } finally {
+    rmSync(root, { recursive: true });
   }
-  return root;
 }
 
 Deno.test("a loop of three files is one cycle; type-only and lazy imports count", () => {
-  const root = tree({
+  const graph = graphOf({
     "engine/a.ts": 'import { b } from "./b.ts";\nexport const a = b;\n',
     "engine/b.ts": 'import type { C } from "./c.ts";\nexport const b = 1;\n',
     "engine/c.ts": 'export type C = number;\nconst m = await import("./a.ts");\n',
     "engine/d.ts": '// import { a } from "./a.ts"; (a comment is no import)\nexport const d = 1;\n',
   });
-  try {
-    const graph = importGraph(root);
-    assert.deepEqual(graph.get("engine/d.ts"), []);
-    assert.deepEqual(importCycles(graph), [["engine/a.ts", "engine/b.ts", "engine/c.ts"]]);
-  } finally {
-    rmSync(root, { recursive: true });
-  }
+  assert.deepEqual(graph.get("engine/d.ts"), []);
+  assert.deepEqual(importCycles(graph), [["engine/a.ts", "engine/b.ts", "engine/c.ts"]]);
 });
 
 Deno.test("imports against the rules, of missing files and from leaves are each reported", () => {
-  const root = tree({
+  const graph = graphOf({
     "engine/errors.ts": 'import { x } from "../datasets/grading/x.ts";\nexport const e = x;\n',
     "engine/cache_dirs.ts": "export const c = 1;\n",
     "tui/runs/atomic.ts": "export const w = 1;\n",
@@ -46,18 +46,13 @@ Deno.test("imports against the rules, of missing files and from leaves are each 
     "engine/model.ts": 'import { s } from "../tui/app/state.ts";\nexport const m = s;\n',
     "tui/app/state.ts": 'import { g } from "./gone.ts";\nexport const s = g;\n',
   });
-  try {
-    const problems = ruleViolations(importGraph(root));
-    assert.deepEqual(problems.sort(), [
-      "datasets/grading/x.ts: imports engine/model.ts; datasets/grading/ may import nothing outside itself",
-      "engine/errors.ts: a shared leaf imports datasets/grading/x.ts; leaves import nothing",
-      "engine/errors.ts: imports datasets/grading/x.ts; engine/ may import ffi/",
-      "engine/model.ts: imports tui/app/state.ts; engine/ may import ffi/",
-      "tui/app/state.ts: imports tui/app/gone.ts, which does not exist",
-    ]);
-  } finally {
-    rmSync(root, { recursive: true });
-  }
+  assert.deepEqual(ruleViolations(graph).sort(), [
+    "datasets/grading/x.ts: imports engine/model.ts; datasets/grading/ may import nothing outside itself",
+    "engine/errors.ts: a shared leaf imports datasets/grading/x.ts; leaves import nothing",
+    "engine/errors.ts: imports datasets/grading/x.ts; engine/ may import ffi/",
+    "engine/model.ts: imports tui/app/state.ts; engine/ may import ffi/",
+    "tui/app/state.ts: imports tui/app/gone.ts, which does not exist",
+  ]);
 });
 
 Deno.test("the graph agrees with Deno's own module graph of main.ts, dynamic imports included", async () => {
