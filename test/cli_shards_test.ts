@@ -52,7 +52,9 @@ Deno.test({
   ignore: !existsSync(SHIM),
   fn: async () => {
     const data = makeDataDir(TMP, 4);
-    const extra = ["--max-tokens", "24"];
+    // Long enough answers that shard 3 is still decoding when its first checkpoint lands: at 24
+    // tokens a fast machine finished the whole shard between two looks at its in-flight file.
+    const extra = ["--max-tokens", "96"];
     const reference = join(TMP, "unsharded");
     const out = join(TMP, "sharded");
     const dir = join(out, FOLDER);
@@ -61,13 +63,13 @@ Deno.test({
     await Promise.all([run(runArgs(data, reference, extra)), run(shard(2)), run(shard(0))]);
 
     // Shard 3 is killed once it has checkpointed tokens of a sample it has not finished.
-    const child = rastCommand(shard(3), { RAST_CHECKPOINT_MS: "100" }).spawn();
+    const child = rastCommand(shard(3), { RAST_CHECKPOINT_MS: "20" }).spawn();
     let exited = false;
     child.status.then(() => exited = true);
     const deadline = Date.now() + 60_000;
     while (!exited && readInflight(shardFile(dir, "inflight", 3)).size === 0) {
       assert.ok(Date.now() < deadline, "shard 3 checkpointed within a minute");
-      await sleep(20);
+      await sleep(5);
     }
     if (!exited) child.kill("SIGKILL");
     const killed = await child.status;
