@@ -54,10 +54,13 @@ export function eosTokenIds(modelDir: string): number[] {
  * Every end-of-sequence id of one model folder: its tokenizer's eos token (tokenizer_config.json's
  * eos_token, looked up in tokenizer.json) first, then eosTokenIds. The Tokenizer's eosIds and
  * `rast generate` use this; a run's stop set (declaredStopIds) is the union over its models.
+ * `tokenizer` is the folder's parsed tokenizer.json, when the caller has read it already.
  */
-export function modelEosIds(modelDir: string): number[] {
+export function modelEosIds(
+  modelDir: string,
+  tokenizer: Record<string, unknown> | undefined = readJson(join(modelDir, "tokenizer.json")),
+): number[] {
   const ids = new Set<number>();
-  const tokenizer = readJson(join(modelDir, "tokenizer.json"));
   const eos = eosTokenText(modelDir);
   const id = tokenizer && eos !== undefined ? tokenId(tokenizer, eos) : undefined;
   if (id !== undefined) ids.add(id);

@@ -73,7 +73,7 @@ export class Tokenizer {
           `check that it is a Hugging Face tokenizer.json`,
       );
     }
-    return new Tokenizer(hf, modelEosIds(dir));
+    return new Tokenizer(hf, modelEosIds(dir, tokenizerJson));
   }
 
   /** Token ids of `text`, with the tokenizer's own special tokens (e.g. a BOS) as HF adds them. */
