@@ -34,6 +34,8 @@ export interface DecoderLimits {
   deviceMemory: () => { total: number; free: number };
   /** Receives the start-up line about the pool and the closing figures. */
   onNotice?: (message: string) => void;
+  /** CUDA graphs for decode steps where the shim can (default true; `--enforce-eager` false). */
+  cudaGraphs?: boolean;
 }
 
 /** Counters for tests and benchmarks. */
@@ -99,6 +101,8 @@ export class RastDecoder implements RastEngine {
     const samples = requests.reduce((n, r) => n + (r.sampleIndices?.length ?? r.samples), 0);
     const concurrency = Math.min(this.limits.maxConcurrent, samples);
     const l = this.limits;
+    // A CUDA graph keeps its step's buffers in a pool of its own, beside the eager steps' ones.
+    const stepCopies = l.cudaGraphs !== false && l.device.startsWith("cuda") ? 2 : 1;
     return sizePool({
       bytesPerPosition: this.group.kvBytesPerPosition,
       blockSize: l.blockSize ?? defaultBlockSize(l.device),
@@ -107,7 +111,7 @@ export class RastDecoder implements RastEngine {
       kvMemoryBytes: l.kvMemoryBytes,
       gpuMemoryUtilization: l.gpuMemoryUtilization,
       // The step's float32 logits of every model plus softmax, sort and cumsum buffers.
-      activationBytes: 8 * concurrency * this.group.baseVocab * 4 + 2 ** 30,
+      activationBytes: stepCopies * 8 * concurrency * this.group.baseVocab * 4 + 2 ** 30,
       maxSequence: longestPrompt + options.maxTokens,
       concurrency,
     });
@@ -127,6 +131,12 @@ export class RastDecoder implements RastEngine {
     const size = this.#sizePool(requests, options);
     const maxLen = Math.max(...requests.map((r) => r.promptIds.length)) + options.maxTokens;
     await this.group.initCache(size.blocks, size.blockSize);
+    const samples = requests.reduce((n, r) => n + (r.sampleIndices?.length ?? r.samples), 0);
+    this.group.configureGraphs({
+      cudaGraphs: this.limits.cudaGraphs !== false,
+      maxBatch: Math.max(1, Math.min(this.limits.maxConcurrent, samples)),
+      maxSeqLen: maxLen,
+    });
     this.pool = size;
     this.limits.onNotice?.(poolNotice(size, maxLen, this.limits.maxConcurrent));
     const pool = new BlockPool(size.blocks, size.blockSize);

@@ -3,7 +3,7 @@
  * together over one set of block tables (every model holds a KV pool of the same shape);
  * combine and sampling run where the logits are.
  */
-import { groupError, lib, unwrap } from "../ffi/lib.ts";
+import { cString, groupError, lib, readJson, unwrap } from "../ffi/lib.ts";
 import type { Model } from "./model.ts";
 import { NativeHandle } from "../ffi/handle.ts";
 import {
@@ -30,6 +30,24 @@ export interface StepBuffers {
   tokens: Int32Array;
   stats?: Float32Array;
   logits?: Float32Array;
+}
+
+/** What rast_group_configure takes. */
+export interface GraphSettings {
+  cudaGraphs: boolean;
+  maxBatch: number;
+  maxSeqLen: number;
+}
+
+/** What rast_group_info says of the graphs. */
+export interface GraphsInfo {
+  enabled: boolean;
+  maxBatch: number;
+  maxSeqLen: number;
+  /** Batch buckets captured so far. */
+  captured: number[];
+  /** Why capture failed and graphs went off, else null. */
+  disabled: string | null;
 }
 
 /** Floats per sequence in the statistics buffer (RAST_STATS_WIDTH). */
@@ -88,6 +106,30 @@ export class RastGroup {
     await this.#hold(async (p) =>
       unwrap(await lib().rast_group_cache_init(p, blocks, blockSize), groupError(p))
     );
+  }
+
+  /**
+   * CUDA graphs for decode steps (rast_group_configure): on, one graph per batch bucket up to
+   * maxBatch sequences below maxSeqLen positions; off (`--enforce-eager`) runs every step
+   * eagerly. Builds and models the graphs do not serve ignore it. Drops graphs captured so far.
+   */
+  configureGraphs(settings: GraphSettings): void {
+    const text = JSON.stringify(settings);
+    if (text === this.#graphSettings) return; // keep the graphs captured for these settings
+    const p = this.#live();
+    unwrap(lib().rast_group_configure(p, cString(text)), groupError(p));
+    this.#graphSettings = text;
+  }
+
+  #graphSettings = "";
+
+  /** The graphs' state: settings, the buckets captured, why capture stopped (if it did). */
+  graphsInfo(): GraphsInfo {
+    const p = this.#live();
+    return (readJson(
+      (buf, cap, len) => lib().rast_group_info(p, buf, cap, new Uint8Array(len.buffer)),
+      groupError(p),
+    ) as { graphs: GraphsInfo }).graphs;
   }
 
   /** Copies block src[i] into dst[i] in every model (copy on write of a shared block). */

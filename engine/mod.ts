@@ -42,6 +42,8 @@ export interface EngineOptions {
   blockSize?: number;
   /** Batch-invariant arithmetic: outputs never depend on batch composition (slower). */
   deterministic?: boolean;
+  /** No CUDA graphs: every decode step runs eagerly (vLLM's --enforce-eager). */
+  enforceEager?: boolean;
   threads?: number;
   /** Receives one-line notices for the user (the vocab report). */
   onNotice?: (message: string) => void;
@@ -170,6 +172,7 @@ export async function openEngine(options: EngineOptions): Promise<OpenedEngine> 
       device,
       deviceMemory: () => deviceMemory(device),
       onNotice: options.onNotice,
+      cudaGraphs: !options.enforceEager,
     });
     let closed = false;
     return {

@@ -31,6 +31,11 @@ export interface LoadOptions {
   tensorParallel?: number;
   /** Batch-invariant arithmetic: a sequence's logits never depend on what shares its batch. */
   deterministic?: boolean;
+  /** The shim's own CUDA kernels for norm, rope + KV write and SiLU·mul where they apply
+   * (default true; false keeps eager ATen ops, to compare against). */
+  fusedKernels?: boolean;
+  /** Read only config.json and draw random weights on the device (benchmarks of real shapes). */
+  randomWeights?: boolean;
 }
 
 /** What the shim reports about a loaded model. */
@@ -53,6 +58,8 @@ export interface ModelInfo {
   parameters: number;
   tensorParallel: number;
   deterministic: boolean;
+  /** Whether the shim's CUDA kernels serve this model (bf16 / fp16 on a GPU, nvcc build). */
+  fusedKernels: boolean;
   cacheBlocks: number;
   blockSize: number;
   cacheBytes: number;
@@ -202,6 +209,25 @@ export function deviceMemory(device: string): { total: number; free: number } {
     ),
   );
   return { total: Number(total[0]), free: Number(free[0]) };
+}
+
+/** Bytes libtorch's caching allocator held on a GPU at most since the last reset (reset: start a
+ * new window after reading). */
+export function devicePeakMemory(device: string, reset = false): number {
+  const peak = new BigInt64Array(1);
+  unwrap(
+    lib().rast_device_peak_memory(cString(device), reset ? 1 : 0, new Uint8Array(peak.buffer)),
+  );
+  return Number(peak[0]);
+}
+
+/** A device's copy bandwidth in bytes (read + written) per second, over a buffer of `bytes`. */
+export function deviceCopyBandwidth(device: string, bytes: number): number {
+  const out = new Float64Array(1);
+  unwrap(
+    lib().rast_device_copy_bandwidth(cString(device), BigInt(bytes), new Uint8Array(out.buffer)),
+  );
+  return out[0];
 }
 
 /** Counts ATen operators in the shim while on (for benchmarks; it costs time). */

@@ -72,7 +72,7 @@ export interface ForwardStats {
 }
 
 export const FORWARD_STATS_BYTES = 40;
-export const STEP_STATS_BYTES = 16 + FORWARD_STATS_BYTES;
+export const STEP_STATS_BYTES = 16 + FORWARD_STATS_BYTES + 8;
 
 export function readForwardStats(bytes: Uint8Array, offset = 0): ForwardStats {
   const v = new DataView(bytes.buffer, bytes.byteOffset + offset, FORWARD_STATS_BYTES);
@@ -91,6 +91,8 @@ export interface StepCost {
   forwardMs: number;
   sampleMs: number;
   models: ForwardStats;
+  /** The batch bucket of the CUDA graph the step replayed; 0 when it ran eagerly. */
+  graphBatch: number;
 }
 
 export function readStepStats(bytes: Uint8Array): StepCost {
@@ -99,5 +101,11 @@ export function readStepStats(bytes: Uint8Array): StepCost {
     forwardMs: Number(v.getBigInt64(0, true)) / 1e6,
     sampleMs: Number(v.getBigInt64(8, true)) / 1e6,
     models: readForwardStats(bytes, 16),
+    graphBatch: Number(
+      new DataView(bytes.buffer, bytes.byteOffset + 16 + FORWARD_STATS_BYTES, 8).getBigInt64(
+        0,
+        true,
+      ),
+    ),
   };
 }

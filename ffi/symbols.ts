@@ -14,6 +14,10 @@ export const symbols = {
   rast_runtime_info: { parameters: ["buffer", "i64", "buffer"], result: "i32" },
   /** int32_t rast_device_memory(const char *device, int64_t *total, int64_t *free) */
   rast_device_memory: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
+  /** int32_t rast_device_peak_memory(const char *device, int32_t reset, int64_t *peak) */
+  rast_device_peak_memory: { parameters: ["buffer", "i32", "buffer"], result: "i32" },
+  /** int32_t rast_device_copy_bandwidth(const char *device, int64_t bytes, double *bytes_per_s) */
+  rast_device_copy_bandwidth: { parameters: ["buffer", "i64", "buffer"], result: "i32" },
   /** int32_t rast_model_create(rast_model **out) */
   rast_model_create: { parameters: ["buffer"], result: "i32" },
   /** int32_t rast_model_load(rast_model *m, const char *dir, const char *options_json) */
@@ -101,6 +105,10 @@ export const symbols = {
     parameters: ["pointer", "i32", "i32", "buffer", "i64", "buffer"],
     result: "i32",
   },
+  /** int32_t rast_group_configure(rast_group *g, const char *options_json) */
+  rast_group_configure: { parameters: ["pointer", "buffer"], result: "i32" },
+  /** int32_t rast_group_info(rast_group *g, char *buf, int64_t cap, int64_t *len) */
+  rast_group_info: { parameters: ["pointer", "buffer", "i64", "buffer"], result: "i32" },
   /** int32_t rast_group_last_stats(rast_group *g, rast_step_stats *out) */
   rast_group_last_stats: { parameters: ["pointer", "buffer"], result: "i32" },
   /** const char *rast_world_error(void) */
@@ -114,7 +122,7 @@ export const symbols = {
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** ABI version this binding was written for (RAST_ABI_VERSION in rast.h). */
-export const ABI_VERSION = 3;
+export const ABI_VERSION = 4;
 
 /** Return codes of rast.h. */
 export const Status = {

@@ -44,7 +44,6 @@ for (const c of FIXTURE_CASES) {
     async fn() {
       const ref = await readSafetensors(c.reference);
       using gpu = await Model.load(c.dir, { device: "cuda:0", dtype: "bfloat16" });
-      await gpu.initCache(1, 64);
       for (let p = 0; p < 3; p++) {
         const expected = ints(ref, c.key(p, "greedy"));
         const got = await greedyDecode(gpu, ints(ref, c.key(p, "ids")), {

@@ -31,7 +31,7 @@
 extern "C" {
 #endif
 
-#define RAST_ABI_VERSION 3
+#define RAST_ABI_VERSION 4
 
 /* Return codes. */
 #define RAST_OK 0
@@ -60,6 +60,15 @@ int32_t rast_runtime_info(char *buf, int64_t cap, int64_t *len);
  * total and free memory as the driver reports them now. */
 int32_t rast_device_memory(const char *device, int64_t *total, int64_t *free);
 
+/* Memory the caching allocator of libtorch has held on a GPU ("cuda:N") at most since the last
+ * reset, in bytes; reset != 0 starts a new window after reading. RAST_E_UNSUPPORTED on cpu. */
+int32_t rast_device_peak_memory(const char *device, int32_t reset, int64_t *peak);
+
+/* A device's copy bandwidth: a buffer of `bytes` bytes copied within the device's memory, best
+ * of ten, as bytes read plus bytes written per second (what a decode step's weight reads are
+ * measured against). */
+int32_t rast_device_copy_bandwidth(const char *device, int64_t bytes, double *bytes_per_second);
+
 /* ---- Models ---- */
 
 /* An empty model handle, to load into; its errors are kept in it from then on. */
@@ -67,7 +76,12 @@ int32_t rast_model_create(rast_model **out);
 
 /* Loads a Hugging Face model folder (config.json + model.safetensors or a sharded index).
  * options_json (may be NULL): {"dtype":"float32"|"bfloat16"|"float16", "device":"cpu"|"cuda:0",
- * "threads":N, "tensorParallel":N, "deterministic":bool}. Defaults: device cuda:0 in a CUDA
+ * "threads":N, "tensorParallel":N, "deterministic":bool, "fusedKernels":bool,
+ * "randomWeights":bool}. fusedKernels (default true): the shim's CUDA kernels for residual add +
+ * RMSNorm, rope + KV write and SiLU·mul on bfloat16 / float16 GPU models (builds made with nvcc);
+ * false keeps eager ATen ops. randomWeights: no checkpoint is read, only config.json; weights are
+ * drawn on the device, N(0, 1/hidden) (the output matrix N(0, 64/hidden), so next-token
+ * distributions are peaked; norms 1), to benchmark real shapes without a download. Defaults: device cuda:0 in a CUDA
  * build, else cpu; dtype float32 on CPU, the checkpoint's own (torch_dtype, bf16 if unsaid) on
  * a GPU. deterministic: every token's logits are computed the same way whatever else is in its
  * batch (one matrix-vector product per row, one attention rule for prefill and decode), so a
@@ -204,6 +218,23 @@ int32_t rast_group_step(rast_group *g, const rast_batch *batch, const uint64_t *
                         const rast_sampling *sampling, int32_t *out_tokens, float *out_stats,
                         float *out_logits);
 
+/* CUDA graphs for decode steps (off until asked for). options_json: {"cudaGraphs":bool,
+ * "maxBatch":N, "maxSeqLen":N}. With cudaGraphs true, a decode step (one token per sequence) of at
+ * most maxBatch sequences, none past position maxSeqLen - 1, replays the CUDA graph of its batch
+ * bucket (1, 2, 4, 8, then multiples of 8), captured on that bucket's first step: the three
+ * forward passes, combine, sampling and statistics in one launch, inputs through one
+ * non-blocking copy. Each sampling setting has graphs of its own. Other steps run eagerly, as do
+ * groups whose models are not whole bfloat16 / float16 models on one GPU, and builds without
+ * CUDA (where the call only records the settings). A capture that fails turns graphs off for the
+ * group (rast_group_info says why) and the step runs eagerly. Calling it again drops the graphs.
+ * Errors: RAST_E_INVALID_ARGUMENT (bad JSON or values). */
+int32_t rast_group_configure(rast_group *g, const char *options_json);
+
+/* The group's facts as JSON: {"graphs":{"enabled":bool,"maxBatch":N,"maxSeqLen":N,
+ * "captured":[buckets],"disabled":"why graphs stopped"|null}}. Buffer rules of
+ * rast_runtime_info. */
+int32_t rast_group_info(rast_group *g, char *buf, int64_t cap, int64_t *len);
+
 /* For the step debugger: row `row` of the last step's logits of one model, float32.
  * which: 0 base [base vocab], 1 combined [base vocab], 2+2i positive i, 3+2i negative i
  * [that model's vocab]. out must hold that many floats; *len receives the count. */
@@ -212,11 +243,13 @@ int32_t rast_group_last_logits(rast_group *g, int32_t which, int32_t row, float 
 
 /* What the last rast_group_step cost: forward_ns in the models' forward passes, sample_ns in the
  * combine, sampling and statistics with their copies out, and the models' rast_forward_stats
- * summed in `models`. */
+ * summed in `models`. graph_batch: the bucket of the CUDA graph the step replayed (0: eager);
+ * a replay is one launch, so all of it counts in forward_ns. */
 typedef struct rast_step_stats {
   int64_t forward_ns;
   int64_t sample_ns;
   rast_forward_stats models;
+  int64_t graph_batch;
 } rast_step_stats;
 int32_t rast_group_last_stats(rast_group *g, rast_step_stats *out);
 

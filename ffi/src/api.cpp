@@ -26,6 +26,21 @@ int32_t rast_device_memory(const char *device, int64_t *total, int64_t *free) {
   });
 }
 
+int32_t rast_device_peak_memory(const char *device, int32_t reset, int64_t *peak) {
+  return guarded(nullptr, [&] {
+    if (!device || !peak) fail(RAST_E_INVALID_ARGUMENT, "rast_device_peak_memory: NULL argument");
+    *peak = device_peak_memory(device, reset != 0);
+  });
+}
+
+int32_t rast_device_copy_bandwidth(const char *device, int64_t bytes, double *bytes_per_second) {
+  return guarded(nullptr, [&] {
+    if (!device || !bytes_per_second || bytes <= 0)
+      fail(RAST_E_INVALID_ARGUMENT, "rast_device_copy_bandwidth needs a device, bytes > 0 and an out pointer");
+    *bytes_per_second = device_copy_bandwidth(device, bytes);
+  });
+}
+
 int32_t rast_model_create(rast_model **out) {
   return guarded(nullptr, [&] {
     if (!out) fail(RAST_E_INVALID_ARGUMENT, "rast_model_create needs an out pointer");

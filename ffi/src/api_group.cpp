@@ -6,79 +6,9 @@
 #include <limits>
 #include <map>
 
-#include "api_util.h"
-#include "rast_step.h"
-
-struct rast_group {
-  rast_model *base = nullptr;
-  std::vector<rast_model *> pos, neg;
-  std::vector<rast_model *> models;      // every distinct model once, the base first
-  std::vector<float> weights;
-  int64_t shared_vocab = 0;
-  std::string error;                     // the message of the last failure on this group
-  rast::StepResult last;                 // the last step, for rast_group_last_logits
-  at::Tensor last_base;                  // [B, V_base]
-  std::vector<at::Tensor> last_pos, last_neg;
-  rast_step_stats stats{};               // what the last step cost
-};
+#include "group.h"
 
 using namespace rast;
-
-namespace {
-
-// The batch limits every model of the group satisfies: one pool shape, the smallest vocab.
-BatchLimits group_limits(rast_group *g) {
-  BatchLimits limits = batch_limits(g->base->model);
-  for (rast_model *m : g->models) {
-    const KvCache &c = m->model.cache;
-    if (c.n_blocks != limits.n_blocks || c.block_size != limits.block_size)
-      fail(RAST_E_CAPACITY, "The group's models have KV pools of different shapes; set them up "
-                            "with rast_group_cache_init");
-    limits.vocab = std::min(limits.vocab, m->model.cfg.vocab);
-  }
-  return limits;
-}
-
-// Runs every distinct model once on the input; returns each one's logits on the base's device.
-std::map<rast_model *, at::Tensor> run_models(rast_group *g, const StepInput &in,
-                                              rast_forward_stats &cost) {
-  std::map<rast_model *, at::Tensor> logits;
-  for (rast_model *h : g->models) {
-    logits[h] = ranks_forward(*h, in).to(g->base->model.device);
-    const int64_t per_position = ranks_kv_bytes_per_position(*h);
-    cost.kv_read_bytes += in.kv_reads * per_position;
-    cost.kv_live_bytes += in.kv_positions * per_position;
-  }
-  return logits;
-}
-
-// Marks rows whose logits hold a NaN or an infinity, one reduction for the whole group; such a
-// row's logits are zeroed so sampling can go on for the others, and its token becomes the code
-// of the first model at fault (rast.h: -1 base, -2 - 2i positive i, -3 - 2i negative i).
-// Returns the codes per row (0: finite), empty when every row is finite.
-std::vector<int32_t> nonfinite_rows(at::Tensor &base, std::vector<at::Tensor> &pos,
-                                    std::vector<at::Tensor> &neg) {
-  std::vector<at::Tensor *> all{&base};
-  for (size_t i = 0; i < pos.size(); i++) {
-    all.push_back(&pos[i]);
-    all.push_back(&neg[i]);
-  }
-  std::vector<at::Tensor> finite;
-  for (at::Tensor *t : all) finite.push_back(at::isfinite(*t).all(-1));
-  at::Tensor ok = at::stack(finite);  // [M, B] bool, M = 1 + 2 * pairs
-  if (ok.all().item<bool>()) return {};
-  at::Tensor host = ok.to(at::kCPU).contiguous();
-  const bool *flags = host.data_ptr<bool>();
-  const int64_t rows = host.size(1);
-  std::vector<int32_t> codes(static_cast<size_t>(rows), 0);
-  for (int64_t r = 0; r < rows; r++)
-    for (size_t m = 0; m < all.size() && codes[r] == 0; m++)
-      if (!flags[m * rows + r]) codes[r] = -1 - static_cast<int32_t>(m);
-  for (at::Tensor *t : all) *t = at::nan_to_num(*t, 0.0, 0.0, 0.0);
-  return codes;
-}
-
-}  // namespace
 
 extern "C" {
 
@@ -180,44 +110,76 @@ int32_t rast_group_step(rast_group *g, const rast_batch *batch, const uint64_t *
     Model &base = g->base->model;
     const int64_t start = now_ns(), ops = ops_counted(), copies = blocking_copies.load();
     const int32_t n = batch->n_seqs;
-    StepInput in = make_step_input(group_limits(g), batch, RAST_LOGITS_LAST);
+    const BatchLimits limits = group_limits(g);
+    check_batch(limits, batch, RAST_LOGITS_LAST);
+    SamplingParams params{s.temperature, s.top_p, s.top_k, s.stats_k, out_stats != nullptr};
     rast_forward_stats cost{};
-    auto logits = run_models(g, in, cost);  // each model once, though it may serve several pairs
-    g->last_base = logits[g->base];
+    std::vector<float> rows;  // [n, 3 + width]: DeviceStep's packed rows
+    DeviceStep step;
+    int64_t bucket = g->graphs ? g->graphs->bucket_for(g, batch) : 0;
+    if (bucket > 0) {
+      try {
+        step = g->graphs->step(g, batch, seeds, params, bucket, rows, out_logits);
+      } catch (const std::exception &) {
+        if (g->graphs->bucket_for(g, batch) > 0) throw;
+        bucket = 0;  // the capture failed and turned graphs off (rast_group_info): run eagerly
+      }
+    }
+    if (bucket > 0) {  // flash read each sequence's live keys, no more
+      int64_t live = 0;
+      for (int32_t i = 0; i < n; i++) live += int64_t(batch->start_pos[i]) + 1;
+      for (rast_model *h : g->models) {
+        cost.kv_read_bytes += live * ranks_kv_bytes_per_position(*h);
+        cost.kv_live_bytes += live * ranks_kv_bytes_per_position(*h);
+      }
+    }
+    if (bucket == 0) {
+      StepInput in = make_step_input(limits, batch, RAST_LOGITS_LAST);
+      std::vector<double> u(n);
+      for (int32_t i = 0; i < n; i++)
+        u[i] = seeded_uniform(seeds[i], int64_t(batch->start_pos[i]) + batch->seq_lens[i]);
+      at::Tensor uniforms = at::from_blob(u.data(), {n}, at::kDouble).to(base.device);
+      step = step_rows_to_host(group_device_step(g, in, uniforms, params, &cost), g, uniforms,
+                               params, n, rows);
+      if (out_logits) copy_out(out_logits, step.result.combined);
+    }
+    const int64_t width = step.packed.size(1), stats = width - 3;
+    for (int32_t i = 0; i < n; i++) {
+      const float *row = &rows[i * width];
+      out_tokens[i] = static_cast<int32_t>(row[1] != 0 ? row[1] : row[0]);
+      if (out_stats) memcpy(out_stats + i * stats, row + 3, sizeof(float) * stats);
+    }
+    // The debugger's rows (a graph's outputs hold padding rows past n).
+    g->last = step.result;
+    g->last.combined = step.result.combined.narrow(0, 0, n);
+    g->last_base = step.base.narrow(0, 0, n);
     g->last_pos.clear();
     g->last_neg.clear();
-    for (size_t i = 0; i < g->pos.size(); i++) {
-      g->last_pos.push_back(logits[g->pos[i]]);
-      g->last_neg.push_back(logits[g->neg[i]]);
+    for (size_t i = 0; i < step.pos.size(); i++) {
+      g->last_pos.push_back(step.pos[i].narrow(0, 0, n));
+      g->last_neg.push_back(step.neg[i].narrow(0, 0, n));
     }
-    std::vector<int32_t> bad = nonfinite_rows(g->last_base, g->last_pos, g->last_neg);
-    const int64_t forwarded = now_ns();
-    std::vector<double> u(n);
-    for (int32_t i = 0; i < n; i++)
-      u[i] = seeded_uniform(seeds[i], int64_t(batch->start_pos[i]) + batch->seq_lens[i]);
-    at::Tensor uniforms = at::from_blob(u.data(), {n}, at::kDouble).to(base.device);
-    SamplingParams params{s.temperature, s.top_p, s.top_k, s.stats_k, out_stats != nullptr};
-    g->last = rast_step(g->last_base, g->last_pos, g->last_neg, g->weights, uniforms, params);
-    // tokens and statistics come back in one transfer: [B, 1 + width] float32 (ids < 2^24).
-    at::Tensor ids = g->last.tokens.to(at::kFloat).unsqueeze(1);
-    if (out_stats) {
-      const int64_t width = stats_width(s.stats_k);
-      std::vector<float> host(static_cast<size_t>(n) * (1 + width));
-      copy_out(host.data(), at::cat({ids, g->last.stats}, 1));
-      for (int32_t i = 0; i < n; i++) {
-        out_tokens[i] = static_cast<int32_t>(host[i * (1 + width)]);
-        memcpy(out_stats + i * width, &host[i * (1 + width) + 1], sizeof(float) * width);
-      }
-    } else {
-      copy_out(out_tokens, g->last.tokens.to(at::kInt));
-    }
-    for (size_t i = 0; i < bad.size(); i++)
-      if (bad[i] != 0) out_tokens[i] = bad[i];
-    if (out_logits) copy_out(out_logits, g->last.combined);
     cost.ops = ops_counted() - ops;
     cost.blocking_copies = blocking_copies.load() - copies;
     cost.ns = now_ns() - start;
-    g->stats = {forwarded - start, now_ns() - forwarded, cost};
+    // With a graph, forwards and sampling are one replay: all of it counts as forward time.
+    const int64_t forwarded = bucket > 0 ? now_ns() : step.forwarded_at;
+    g->stats = {forwarded - start, now_ns() - forwarded, cost, bucket};
+  });
+}
+
+int32_t rast_group_configure(rast_group *g, const char *options_json) {
+  return guarded(g ? &g->error : nullptr, [&] {
+    if (!g) fail(RAST_E_INVALID_ARGUMENT, "rast_group_configure: the group handle is NULL");
+    g->graphs = std::make_unique<DecodeGraphs>(parse_graph_settings(options_json));
+  });
+}
+
+int32_t rast_group_info(rast_group *g, char *buf, int64_t cap, int64_t *len) {
+  return guarded(g ? &g->error : nullptr, [&] {
+    if (!g) fail(RAST_E_INVALID_ARGUMENT, "rast_group_info: the group handle is NULL");
+    const std::string graphs = g->graphs ? g->graphs->info_json() : DecodeGraphs(GraphSettings{}).info_json();
+    write_text("{\"graphs\":" + graphs + "}", buf, cap, len);
   });
 }
 

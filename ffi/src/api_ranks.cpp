@@ -15,8 +15,13 @@ void model_handle_load(rast_model &handle, const std::string &dir, const LoadOpt
   m.dir = dir;
   m.device = world_device(o.device);  // in a process world, this rank's GPU
   m.deterministic = o.deterministic;
+  m.fused_kernels = o.fused_kernels;
+  m.random_weights = o.random_weights;
   m.cfg = config_load(m.dir);
   m.dtype = o.dtype_given ? o.dtype : default_dtype(m.device, m.cfg.disk_dtype);
+  if (o.random_weights && o.tensor_parallel > 1 && world_is_split())
+    fail(RAST_E_UNSUPPORTED, "randomWeights serves benchmarks in one process; split a real "
+                             "checkpoint across the process world, or use tensorParallel 1");
   if (o.tensor_parallel <= 1) {
     set_threads(o.threads);
     weights_load(m);

@@ -16,10 +16,13 @@
 #include <ATen/record_function.h>
 #include <unistd.h>
 #ifdef RAST_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#include <c10/cuda/CUDAFunctions.h>
 #include <cuda_runtime_api.h>
 #endif
 
 #include "compute_thread.h"
+#include "cuda_kernels.h"
 #include "json.h"
 
 #ifndef RAST_TORCH_VERSION
@@ -128,6 +131,18 @@ LoadOptions parse_load_options(const char *options_json) {
       fail(RAST_E_INVALID_ARGUMENT, "deterministic must be true or false");
     o.deterministic = det.b;
   }
+  const Json &fused = j["fusedKernels"];
+  if (!fused.is_null()) {
+    if (fused.kind != Json::Bool)
+      fail(RAST_E_INVALID_ARGUMENT, "fusedKernels must be true or false");
+    o.fused_kernels = fused.b;
+  }
+  const Json &random = j["randomWeights"];
+  if (!random.is_null()) {
+    if (random.kind != Json::Bool)
+      fail(RAST_E_INVALID_ARGUMENT, "randomWeights must be true or false");
+    o.random_weights = random.b;
+  }
   const Json &tp = j["tensorParallel"];  // the key engine/model.ts LoadOptions sends
   if (!tp.is_null()) {
     bool whole = tp.kind == Json::Number && tp.num >= 1 && tp.num <= 1024 &&
@@ -181,6 +196,7 @@ std::string model_info_json(const rast_model &h) {
   s += ",\"parameters\":" + std::to_string(m.w.parameters);
   s += ",\"tensorParallel\":" + std::to_string(m.shard.world);
   s += ",\"deterministic\":" + std::string(m.deterministic ? "true" : "false");
+  s += ",\"fusedKernels\":" + std::string(gpu::fused(m) ? "true" : "false");
   s += ",\"cacheBlocks\":" + std::to_string(m.cache.n_blocks);
   s += ",\"blockSize\":" + std::to_string(m.cache.block_size);
   s += ",\"cacheBytes\":" + std::to_string(ranks_cache_bytes(h));
@@ -251,6 +267,51 @@ void device_memory(const std::string &device, int64_t *total, int64_t *free) {
 #endif
 }
 
+namespace {
+at::Device parse_device(const std::string &device) {
+  try {
+    return at::Device(device);
+  } catch (const std::exception &) {
+    fail(RAST_E_INVALID_ARGUMENT, "device \"" + device + "\" is not a device name like cpu or cuda:0");
+  }
+}
+}  // namespace
+
+int64_t device_peak_memory(const std::string &device, bool reset) {
+  [[maybe_unused]] const at::Device d = parse_device(device);
+#ifdef RAST_CUDA
+  if (d.is_cuda()) {
+    const auto index = static_cast<c10::DeviceIndex>(d.index() < 0 ? 0 : d.index());
+    // reserved_bytes[0]: every pool together (StatType::AGGREGATE), graph pools included
+    const int64_t peak = c10::cuda::CUDACachingAllocator::getDeviceStats(index).reserved_bytes[0].peak;
+    if (reset) c10::cuda::CUDACachingAllocator::resetPeakStats(index);
+    return peak;
+  }
+#endif
+  fail(RAST_E_UNSUPPORTED, "Peak memory is tracked on CUDA devices only, not on \"" + device + "\"");
+}
+
+double device_copy_bandwidth(const std::string &device, int64_t bytes) {
+  const at::Device d = parse_device(device);
+  at::Tensor src = at::ones({bytes}, at::TensorOptions().dtype(at::kByte).device(d));
+  at::Tensor dst = at::empty_like(src);
+  auto wait = [&] {
+#ifdef RAST_CUDA
+    if (d.is_cuda()) c10::cuda::device_synchronize();
+#endif
+  };
+  dst.copy_(src);  // warm-up: pages touched, kernels loaded
+  wait();
+  int64_t best = INT64_MAX;
+  for (int r = 0; r < 10; r++) {
+    const int64_t t0 = now_ns();
+    dst.copy_(src);
+    wait();
+    best = std::min(best, now_ns() - t0);
+  }
+  return 2.0 * static_cast<double>(bytes) / (static_cast<double>(std::max<int64_t>(best, 1)) / 1e9);
+}
+
 std::string runtime_info_json() {
   std::string s = "{";
   s += "\"abi\":" + std::to_string(RAST_ABI_VERSION);
@@ -259,6 +320,16 @@ std::string runtime_info_json() {
   s += ",\"threads\":" + std::to_string(at::get_num_threads());
   s += ",\"devices\":" + std::to_string(at::getNumGPUs());
   s += ",\"collectives\":" + json_quote(collective_backends());
+#ifdef RAST_CUDA_KERNELS
+  s += ",\"cudaKernels\":true";
+#else
+  s += ",\"cudaKernels\":false";
+#endif
+#ifdef RAST_CUDA
+  s += ",\"cudaGraphs\":true";
+#else
+  s += ",\"cudaGraphs\":false";
+#endif
   return s + "}";
 }
 

@@ -43,6 +43,8 @@ struct LoadOptions {
   int32_t threads = 0;  // 0: one per core (with tensor parallelism: shared by the ranks)
   int32_t tensor_parallel = 1;  // ranks the model is split across
   bool deterministic = false;   // batch-invariant arithmetic
+  bool fused_kernels = true;    // the shim's CUDA kernels (off: eager ATen, for comparison)
+  bool random_weights = false;  // no checkpoint: random weights of config.json's shapes
 };
 LoadOptions parse_load_options(const char *options_json);
 // The compute dtype when none was asked for: float32 on CPU, the checkpoint's on a GPU.
@@ -51,6 +53,8 @@ void set_threads(int32_t threads);
 
 std::string runtime_info_json();
 void device_memory(const std::string &device, int64_t *total, int64_t *free);
+int64_t device_peak_memory(const std::string &device, bool reset);
+double device_copy_bandwidth(const std::string &device, int64_t bytes);
 
 // Loads the model the options describe into the handle (split across ranks when
 // tensor_parallel > 1).
@@ -68,8 +72,13 @@ struct BatchLimits {
   int64_t vocab = 0;
   at::Device device = at::kCPU;
   bool deterministic = false;
+  bool flash = false;  // attention is flash's paged kernel, which reads the block tables itself
 };
 BatchLimits batch_limits(const Model &m);
+// Whether the model attends with flash's paged kernel (CUDA builds, bf16 / fp16, not deterministic).
+bool flash_attends(const Model &m);
+// Refuses a batch the pool, the vocab or the logits mode does not allow, in one line.
+void check_batch(const BatchLimits &limits, const rast_batch *batch, int32_t logits_mode);
 // Validates the caller's batch and lays it out on the device: one transfer of every index array
 // (none on CPU, where the tensors view the host arrays).
 StepInput make_step_input(const BatchLimits &limits, const rast_batch *batch, int32_t logits_mode);

@@ -40,7 +40,9 @@ void cache_init(Model &m, int32_t n_blocks, int32_t block_size) {
                                       "use a multiple of 256");
   if (m.cache.n_blocks == n_blocks && m.cache.block_size == block_size) return;  // set up
   m.cache = KvCache{};
-  const int64_t rows = int64_t(n_blocks) * block_size;
+  // On a GPU one more block than asked, which no block table names: the rows that pad a batch
+  // up to its CUDA graph's bucket write their K/V there (decode_graphs.cpp).
+  const int64_t rows = (int64_t(n_blocks) + (m.device.is_cuda() ? 1 : 0)) * block_size;
   auto opts = at::TensorOptions().dtype(m.dtype).device(m.device);
   for (int64_t l = 0; l < m.cfg.layers; l++) {
     // Zeroed, so rows never written are finite (no kernel reads them, but a stale NaN would

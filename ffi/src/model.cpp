@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "cpu_kernels.h"
+#include "cuda_kernels.h"
 #include "model.h"
 
 // torch >= 2.5 has fused attention with grouped KV heads (enable_gqa); older builds use the
@@ -51,6 +52,17 @@ at::Tensor rms_norm(const Model &m, const at::Tensor &x, const at::Tensor &weigh
   if (cpu::fused(m)) return cpu::rms_norm(x, weight, m.cfg.rms_eps);
   return eager_rms_norm(x, weight, m.cfg.rms_eps);
 }
+
+// The residual stream: x += pending (the last sublayer's output, when there is one), then the
+// next sublayer's input rms_norm(x). One kernel on a GPU.
+at::Tensor add_norm(const Model &m, at::Tensor &x, const at::Tensor &pending, const at::Tensor &weight) {
+  if (gpu::fused(m)) return gpu::add_rms_norm(x, pending, weight, m.cfg.rms_eps);
+  if (pending.defined()) x = x + pending;
+  return rms_norm(m, x, weight);
+}
+
+// Whether rope + KV write is one kernel (Qwen3's q/k norm keeps the eager path on a GPU).
+bool fused_rope(const Model &m) { return cpu::fused(m) || (gpu::fused(m) && !m.cfg.qk_norm); }
 
 // Up to this many rows, float32 products on the CPU are the shim's row kernel (one pass over the
 // weight for all rows); more rows go to BLAS's GEMM, which reuses each weight block across rows.
@@ -138,7 +150,8 @@ at::Tensor sequence_attention(const at::Tensor &q, const at::Tensor &keys, const
 at::Tensor flash_attention(const Model &m, const at::Tensor &q, const at::Tensor &kc,
                            const at::Tensor &vc, const StepInput &in) {
   const int64_t N = q.size(0), hq = q.size(1), D = q.size(2), hkv = kc.size(1);
-  const int64_t bs = m.cache.block_size, blocks = m.cache.n_blocks;
+  // every block of the pool, the graphs' scratch block included (cache.cpp)
+  const int64_t bs = m.cache.block_size, blocks = kc.size(0) / bs;
   auto out = at::_flash_attention_forward(
       q, kc.view({blocks, bs, hkv, D}), vc.view({blocks, bs, hkv, D}), in.cu_seqlens_q,
       in.cu_seqlens_k, in.max_q, in.max_k, 0.0, /*is_causal=*/true, /*return_debug_mask=*/false,
@@ -156,12 +169,13 @@ at::Tensor attention(Model &m, size_t layer, const at::Tensor &h, const StepInpu
 
   at::Tensor qkv = linear(m, h, L.wqkv, L.bqkv);  // [N, (hq + 2 hkv) D]
   at::Tensor &kc = m.cache.k[layer], &vc = m.cache.v[layer];  // [blocks * bs, hkv, D]
-  if (cpu::fused(m)) {
-    // one pass: q rotated inside qkv, k rotated and v copied into the pool
+  // one pass: q rotated inside qkv, k rotated and v copied into the pool
+  if (cpu::fused(m))
     cpu::rope_and_write(qkv, in, m.inv_freq, hq, hkv, L.q_norm, L.k_norm, m.cfg.rms_eps, kc, vc);
-  }
+  else if (fused_rope(m))
+    gpu::rope_and_write(qkv, in, m.inv_freq, hq, hkv, kc, vc);
   at::Tensor q = qkv.narrow(-1, 0, hq * D).view({N, hq, D});
-  if (!cpu::fused(m)) {
+  if (!fused_rope(m)) {
     at::Tensor k = qkv.narrow(-1, hq * D, hkv * D).view({N, hkv, D});
     at::Tensor v = qkv.narrow(-1, (hq + hkv) * D, hkv * D).view({N, hkv, D});
     if (m.cfg.qk_norm) {
@@ -200,8 +214,9 @@ at::Tensor mlp(Model &m, size_t layer, const at::Tensor &h) {
   const LayerWeights &L = m.w.layers[layer];
   at::Tensor gate_up = linear(m, h, L.w_gate_up, L.b_gate_up);  // [N, 2 I_local]
   const int64_t I = gate_up.size(-1) / 2;
-  at::Tensor act = cpu::fused(m) ? cpu::silu_mul(gate_up)
-                                 : at::silu(gate_up.narrow(-1, 0, I)) * gate_up.narrow(-1, I, I);
+  at::Tensor act = cpu::fused(m)   ? cpu::silu_mul(gate_up)
+                   : gpu::fused(m) ? gpu::silu_mul(gate_up)
+                                   : at::silu(gate_up.narrow(-1, 0, I)) * gate_up.narrow(-1, I, I);
   at::Tensor out = linear(m, act, L.w_down, L.b_down);  // [N, H] partial sum
   m.all_reduce(out);
   return out;
@@ -228,18 +243,20 @@ at::Tensor model_forward(Model &m, const StepInput &in) {
   // cos, sin: [N, 1, D], HF's cat(freqs, freqs) at each token's position, in float32 (the fused
   // kernels compute their angles themselves).
   at::Tensor cos, sin;
-  if (!cpu::fused(m)) {
+  if (!fused_rope(m)) {
     at::Tensor freqs = at::outer(in.positions.to(at::kFloat), m.inv_freq);  // [N, D/2]
     at::Tensor angles = at::cat({freqs, freqs}, -1).unsqueeze(1);
     cos = angles.cos().to(m.dtype);
     sin = angles.sin().to(m.dtype);
   }
 
+  at::Tensor pending;  // the last sublayer's output, not yet added to x
   for (size_t l = 0; l < m.w.layers.size(); l++) {
     const LayerWeights &L = m.w.layers[l];
-    x = x + attention(m, l, rms_norm(m, x, L.ln1), in, cos, sin);
-    x = x + mlp(m, l, rms_norm(m, x, L.ln2));
+    pending = attention(m, l, add_norm(m, x, pending, L.ln1), in, cos, sin);
+    pending = mlp(m, l, add_norm(m, x, pending, L.ln2));
   }
+  if (pending.defined()) x = x + pending;
   // Only the wanted rows go through the final norm and lm_head: [R, H] -> [R, V].
   at::Tensor h = rms_norm(m, x.index_select(0, in.rows), m.w.norm);
   at::Tensor logits = linear(m, h, m.w.lm_head, at::Tensor()).to(at::kFloat);  // [R, V_local]

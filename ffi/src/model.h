@@ -42,8 +42,8 @@ struct Weights {
 // The paged KV cache: a pool of blocks of block_size positions, addressed through the caller's
 // block tables. Rows are flat so the flash kernel can view them as [blocks, block_size, hkv, D].
 struct KvCache {
-  std::vector<at::Tensor> k, v;  // per layer: [n_blocks * block_size, hkv, D]
-  int32_t n_blocks = 0;
+  std::vector<at::Tensor> k, v;  // per layer: [n_blocks * block_size, hkv, D] (+ 1 block on CUDA)
+  int32_t n_blocks = 0;          // the blocks block tables may name; on CUDA block n_blocks is scratch
   int32_t block_size = 0;
 };
 
@@ -61,6 +61,8 @@ struct Model {
   KvCache cache;
   at::Tensor inv_freq;     // [D/2] float32 on the device: rope angles are position * inv_freq
   bool deterministic = false;  // batch-invariant arithmetic (rast.h, rast_model_load)
+  bool fused_kernels = true;   // the shim's CUDA kernels where they apply (cuda_kernels.h)
+  bool random_weights = false; // drawn on the device from config.json alone (benchmarks)
   int64_t heads_local = 0, kv_heads_local = 0;  // this rank's attention heads
   int64_t kv_head_offset = 0;                   // first KV head held here
   AllReduce all_reduce = [](at::Tensor &) {};

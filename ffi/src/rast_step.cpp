@@ -42,17 +42,20 @@ at::Tensor sample_descending(at::Tensor desc, const at::Tensor &ids, const at::T
 
 // Top-p without sorting the vocab: the nucleus almost always lies within the top NUCLEUS_K
 // tokens, and it does exactly when their mass reaches p (every later token then has at least p
-// above it). Those come sorted from topk; only when some row's nucleus is wider is the whole
-// vocab sorted. The same probabilities and the same cumulative sums either way, so both paths
-// pick the same token for the same u.
+// above it). Those come sorted from topk, and `covered` says per row whether the mass reached p;
+// the caller reruns with full_sort when a row's nucleus is wider, which sorts the whole vocab.
+// The same probabilities and the same cumulative sums either way, so both paths pick the same
+// token for the same u. No host synchronisation: a CUDA graph captures the first path.
 constexpr int64_t NUCLEUS_K = 1024;
 
-at::Tensor sample_nucleus(const at::Tensor &probs, const at::Tensor &uniforms, float top_p) {
+at::Tensor sample_nucleus(const at::Tensor &probs, const at::Tensor &uniforms, float top_p,
+                          bool full_sort, at::Tensor *covered) {
   const int64_t V = probs.size(1);
-  if (V > NUCLEUS_K) {
+  if (V > NUCLEUS_K && !full_sort) {
     auto [top, ids] = probs.topk(NUCLEUS_K, -1, /*largest=*/true, /*sorted=*/true);
     at::Tensor mass = top.cumsum(-1).narrow(1, NUCLEUS_K - 1, 1);  // [B, 1]
-    if ((mass >= top_p).all().item<bool>()) return sample_descending(top, ids, uniforms, top_p);
+    *covered = (mass >= top_p).squeeze(1);
+    return sample_descending(top, ids, uniforms, top_p);
   }
   auto [sorted, order] = probs.sort(-1, /*descending=*/true);
   return sample_descending(sorted, order, uniforms, top_p);
@@ -97,7 +100,7 @@ StepResult rast_step(const at::Tensor &base, const std::vector<at::Tensor> &pos,
   const bool greedy = params.temperature <= 0;
   const double T = greedy ? 1.0 : params.temperature;
 
-  at::Tensor tokens;  // [B]
+  at::Tensor tokens, covered;  // [B]
   if (greedy) {
     tokens = combined.argmax(-1);
   } else {
@@ -107,11 +110,12 @@ StepResult rast_step(const at::Tensor &base, const std::vector<at::Tensor> &pos,
       logits = logits.masked_fill(logits < kth, -std::numeric_limits<float>::infinity());
     }
     at::Tensor probs = at::softmax(logits, -1);  // [B, V_base]
-    tokens = params.top_p < 1.0f ? sample_nucleus(probs, uniforms, params.top_p)
-                                 : sample_all(probs, uniforms);
+    tokens = params.top_p < 1.0f
+                 ? sample_nucleus(probs, uniforms, params.top_p, params.full_sort, &covered)
+                 : sample_all(probs, uniforms);
   }
 
-  if (!params.want_stats) return {tokens, at::Tensor(), combined};
+  if (!params.want_stats) return {tokens, at::Tensor(), combined, covered};
   at::Tensor base_logp = at::log_softmax(base / T, -1);
   at::Tensor comb_logp = at::log_softmax(combined / T, -1);
   // Statistics row: [base_lp, comb_lp, delta, H_base, H_comb, KL, base argmax, boosted ids,
@@ -129,7 +133,7 @@ StepResult rast_step(const at::Tensor &base, const std::vector<at::Tensor> &pos,
                               base.narrow(1, 0, V).argmax(-1, true).to(at::kFloat),
                               up_ids.to(at::kFloat), up, down_ids.to(at::kFloat), down},
                              1);
-  return {tokens, stats, combined};
+  return {tokens, stats, combined, covered};
 }
 
 }  // namespace rast

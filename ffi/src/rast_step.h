@@ -14,6 +14,9 @@ struct SamplingParams {
   int32_t top_k = 0;         // 0: off
   int32_t stats_k = 8;       // boosted / suppressed list length
   bool want_stats = true;    // false: no statistics (a plain batch run needs none)
+  // top-p: false samples from the top NUCLEUS_K tokens and reports in `covered` the rows whose
+  // nucleus is wider (the caller reruns the step with true for them); true sorts the vocab.
+  bool full_sort = false;
 };
 
 // Number of floats of one sequence's statistics row (see rast.h for the layout).
@@ -23,6 +26,7 @@ struct StepResult {
   at::Tensor tokens;    // [B] int64
   at::Tensor stats;     // [B, stats_width] float32 (undefined without want_stats)
   at::Tensor combined;  // [B, V_base] float32, -inf beyond the shared vocab
+  at::Tensor covered;   // [B] bool: the row's token is exact (undefined: every row is)
 };
 
 // base: [B, V_base]; pos[i], neg[i]: [B, V_i] (all float32, one device); weights: one per pair;

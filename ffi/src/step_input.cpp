@@ -9,11 +9,20 @@
 
 namespace rast {
 
-BatchLimits batch_limits(const Model &m) {
-  return {m.cache.n_blocks, m.cache.block_size, m.cfg.vocab, m.device, m.deterministic};
+bool flash_attends(const Model &m) {
+#if defined(RAST_CUDA) && defined(RAST_FLASH_PAGED)
+  return m.device.is_cuda() && m.dtype != at::kFloat && !m.deterministic;
+#else
+  return false;
+#endif
 }
 
-StepInput make_step_input(const BatchLimits &limits, const rast_batch *batch, int32_t logits_mode) {
+BatchLimits batch_limits(const Model &m) {
+  return {m.cache.n_blocks, m.cache.block_size, m.cfg.vocab, m.device, m.deterministic,
+          flash_attends(m)};
+}
+
+void check_batch(const BatchLimits &limits, const rast_batch *batch, int32_t logits_mode) {
   if (!batch || !batch->tokens || !batch->seq_lens || !batch->start_pos || !batch->block_table ||
       batch->n_seqs <= 0 || batch->max_blocks <= 0)
     fail(RAST_E_INVALID_ARGUMENT, "A batch needs tokens, seq_lens, start_pos, a block table, "
@@ -23,12 +32,7 @@ StepInput make_step_input(const BatchLimits &limits, const rast_batch *batch, in
   if (logits_mode < RAST_LOGITS_LAST || logits_mode > RAST_LOGITS_NONE)
     fail(RAST_E_INVALID_ARGUMENT, "logits_mode " + std::to_string(logits_mode) + " is unknown");
   const int64_t B = batch->n_seqs, bs = limits.block_size, W = batch->max_blocks;
-  StepInput in;
-  in.batch = batch;
-  in.logits_mode = logits_mode;
-  in.n_seqs = B;
-  in.block_size = limits.block_size;
-  in.decode = true;
+  int64_t N = 0;
   for (int64_t i = 0; i < B; i++) {
     const int64_t len = batch->seq_lens[i], start = batch->start_pos[i], end = start + len;
     const std::string which = "Sequence " + std::to_string(i);
@@ -46,6 +50,27 @@ StepInput make_step_input(const BatchLimits &limits, const rast_batch *batch, in
                                   ", outside the pool's " + std::to_string(limits.n_blocks) +
                                   " blocks");
     }
+    N += len;
+  }
+  for (int64_t k = 0; k < N; k++) {
+    const int32_t id = batch->tokens[k];
+    if (id < 0 || id >= limits.vocab)
+      fail(RAST_E_INVALID_ARGUMENT, "Token id " + std::to_string(id) + " is outside the vocab (" +
+                                        std::to_string(limits.vocab) + ")");
+  }
+}
+
+StepInput make_step_input(const BatchLimits &limits, const rast_batch *batch, int32_t logits_mode) {
+  check_batch(limits, batch, logits_mode);
+  const int64_t B = batch->n_seqs, bs = limits.block_size, W = batch->max_blocks;
+  StepInput in;
+  in.batch = batch;
+  in.logits_mode = logits_mode;
+  in.n_seqs = B;
+  in.block_size = limits.block_size;
+  in.decode = true;
+  for (int64_t i = 0; i < B; i++) {
+    const int64_t len = batch->seq_lens[i], end = int64_t(batch->start_pos[i]) + len;
     in.n_tokens += len;
     in.kv_positions += end;
     in.decode = in.decode && len == 1;
@@ -53,6 +78,8 @@ StepInput make_step_input(const BatchLimits &limits, const rast_batch *batch, in
     in.max_k = std::max(in.max_k, end);
   }
   in.packed = in.decode || limits.deterministic;
+  // Flash attention reads the block tables itself: no per-key row lists to build and send.
+  const bool rows_wanted = !limits.flash;
   auto row = [&](int64_t i, int64_t p) -> int64_t {
     return int64_t(batch->block_table[i * W + p / bs]) * bs + p % bs;
   };
@@ -63,13 +90,7 @@ StepInput make_step_input(const BatchLimits &limits, const rast_batch *batch, in
   auto span_of = [&](size_t at) { return Span{at, h.size() - at}; };
   const int64_t N = in.n_tokens;
   size_t at = h.size();
-  for (int64_t k = 0; k < N; k++) {
-    const int32_t id = batch->tokens[k];
-    if (id < 0 || id >= limits.vocab)
-      fail(RAST_E_INVALID_ARGUMENT, "Token id " + std::to_string(id) + " is outside the vocab (" +
-                                        std::to_string(limits.vocab) + ")");
-    h.push_back(id);
-  }
+  for (int64_t k = 0; k < N; k++) h.push_back(batch->tokens[k]);
   Span tokens = span_of(at);
   at = h.size();
   for (int64_t i = 0; i < B; i++)
@@ -90,21 +111,26 @@ StepInput make_step_input(const BatchLimits &limits, const rast_batch *batch, in
   std::vector<Span> seq_rows;
   if (in.packed) {
     at = h.size();
-    for (int64_t i = 0; i < B; i++)
-      for (int64_t t = 0, p0 = batch->start_pos[i]; t < batch->seq_lens[i]; t++)
-        for (int64_t p = 0; p <= p0 + t; p++) h.push_back(row(i, p));
+    if (rows_wanted)
+      for (int64_t i = 0; i < B; i++)
+        for (int64_t t = 0, p0 = batch->start_pos[i]; t < batch->seq_lens[i]; t++)
+          for (int64_t p = 0; p <= p0 + t; p++) h.push_back(row(i, p));
     kv_rows = span_of(at);
     at = h.size();
-    for (int64_t i = 0, k = 0; i < B; i++)
-      for (int64_t t = 0, p0 = batch->start_pos[i]; t < batch->seq_lens[i]; t++, k++)
-        h.insert(h.end(), p0 + t + 1, k);
+    if (rows_wanted)
+      for (int64_t i = 0, k = 0; i < B; i++)
+        for (int64_t t = 0, p0 = batch->start_pos[i]; t < batch->seq_lens[i]; t++, k++)
+          h.insert(h.end(), p0 + t + 1, k);
     kv_query = span_of(at);
-    in.kv_reads = static_cast<int64_t>(kv_rows.n);
+    for (int64_t i = 0; i < B; i++)  // every query reads the keys up to its own position
+      for (int64_t t = 0, p0 = batch->start_pos[i]; t < batch->seq_lens[i]; t++)
+        in.kv_reads += p0 + t + 1;
   } else {
     for (int64_t i = 0; i < B; i++) {
       at = h.size();
       const int64_t end = int64_t(batch->start_pos[i]) + batch->seq_lens[i];
-      for (int64_t p = 0; p < end; p++) h.push_back(row(i, p));
+      if (rows_wanted)
+        for (int64_t p = 0; p < end; p++) h.push_back(row(i, p));
       seq_rows.push_back(span_of(at));
       in.kv_reads += end;
     }

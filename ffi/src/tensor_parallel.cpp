@@ -119,6 +119,8 @@ TensorParallel::TensorParallel(Model &root, int world, int threads_per_rank) {
     peer.cfg = root.cfg;
     peer.dtype = root.dtype;
     peer.deterministic = root.deterministic;
+    peer.fused_kernels = root.fused_kernels;
+    peer.random_weights = root.random_weights;
     models_.push_back(&peer);
   }
   for (int r = 0; r < world; r++) {

@@ -1,6 +1,8 @@
 // Reads a checkpoint into this rank's weights, checking every shape against config.json.
 // Column-parallel (q/k/v, gate/up) weights keep this rank's output rows; row-parallel (o, down)
 // keep its input columns; embeddings and lm_head keep a vocab slice.
+#include <cmath>
+#include <optional>
 #include <set>
 
 #include "checkpoint.h"
@@ -48,7 +50,12 @@ void weights_load(Model &m) {
   const ModelConfig &c = m.cfg;
   const int world = m.shard.world, rank = m.shard.rank;
   shard_check(c, m.dir, world);
-  Checkpoint ckpt(m.dir);
+  // Random weights (rast_model_load's randomWeights, for benchmarks of real shapes without a
+  // download): drawn on the device, N(0, 1/hidden) as the repository's random checkpoints (the
+  // output matrix wider, below), norms 1; the same draw for the same config.
+  std::optional<Checkpoint> ckpt;
+  if (!m.random_weights) ckpt.emplace(m.dir);
+  else at::manual_seed(0);
   auto opts = at::TensorOptions().dtype(m.dtype).device(m.device);
   const int64_t H = c.hidden, D = c.head_dim, I = c.intermediate, V = c.vocab;
 
@@ -66,10 +73,21 @@ void weights_load(Model &m) {
   const int64_t v_len = std::min(V, v_start + V_local) - v_start;
 
   std::set<std::string> used;
+  int64_t drawn = 0;  // parameters of the random model
   auto get = [&](const std::string &name, std::vector<int64_t> shape, int64_t dim = -1,
                  int64_t start = 0, int64_t len = 0) {
     used.insert(name);
-    return ckpt.load(name, shape, opts, dim, start, len);
+    if (ckpt) return ckpt->load(name, shape, opts, dim, start, len);
+    int64_t whole = 1;
+    for (int64_t d : shape) whole *= d;
+    drawn += whole;
+    if (dim >= 0) shape[dim] = len;
+    if (name.find("norm.weight") != std::string::npos) return at::ones(shape, opts);
+    // The output matrix 8 times wider, so next-token distributions are peaked like a trained
+    // model's: a near-uniform one sends every top-p step down the whole-vocab sort.
+    const bool output = name == "lm_head.weight" ||
+                        (c.tied_embeddings && name == "model.embed_tokens.weight");
+    return at::randn(shape, opts) * ((output ? 8.0 : 1.0) / std::sqrt(static_cast<double>(H)));
   };
   auto pad_rows = [&](at::Tensor t) {  // the last vocab slice may be short: pad with zeros
     if (t.size(0) == V_local) return t;
@@ -82,7 +100,7 @@ void weights_load(Model &m) {
     m.w.lm_head = m.w.embed;
     used.insert("lm_head.weight");  // some tied checkpoints still carry a copy; HF ignores it
   } else {
-    if (!ckpt.has("lm_head.weight"))
+    if (ckpt && !ckpt->has("lm_head.weight"))
       fail(RAST_E_FORMAT, "\"" + m.dir + "\" has no lm_head.weight but config.json says "
                           "tie_word_embeddings is false; the checkpoint is incomplete");
     m.w.lm_head = pad_rows(get("lm_head.weight", {V, H}, 0, v_start, v_len));
@@ -125,8 +143,9 @@ void weights_load(Model &m) {
     m.w.layers.push_back(std::move(L));
   }
 
-  m.w.parameters = 0;
-  for (const auto &[name, t] : ckpt.tensors()) {
+  m.w.parameters = drawn;
+  if (!ckpt) return;
+  for (const auto &[name, t] : ckpt->tensors()) {
     bool harmless = name.find("rotary_emb.inv_freq") != std::string::npos;
     if (!used.count(name) && !harmless)
       fail(RAST_E_FORMAT, "Tensor \"" + name + "\" in \"" + m.dir + "/" + t.file +

@@ -59,6 +59,7 @@ void follow_load(const WorldCall &call) {
     m->cfg = config_load(m->dir);
     m->dtype = static_cast<at::ScalarType>(call.args[0]);
     m->deterministic = call.args[1] != 0;
+    m->fused_kernels = call.args[4] == 0;
     m->device = world_device(call.args[3] ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU));
     m->shard = Shard{world_info().rank, world_info().world};
     install_collectives(*m);
@@ -147,7 +148,8 @@ void world_model_load(rast_model &h, const LoadOptions &o) {
   shard_check(m.cfg, m.dir, world);  // refused here, before any rank starts loading
   static int64_t next_id = 0;
   WorldCall call{kLoad, ++next_id, {static_cast<int64_t>(m.dtype), m.deterministic ? 1 : 0,
-                                    o.threads, m.device.is_cuda() ? 1 : 0, 0}};
+                                    o.threads, m.device.is_cuda() ? 1 : 0,
+                                    m.fused_kernels ? 0 : 1}};
   append(call.payload, m.dir.data(), m.dir.size());
   std::exception_ptr local;
   bool all = false;

@@ -24,6 +24,15 @@ export function register(program: Command): void {
         "fixed-slot scheme beside it",
     )
     .option("--kv-memory <GiB>", "the workload's KV budget (default 89: an H200 beside the trio)")
+    .option(
+      "--shapes <base,pair>",
+      "real shapes with random weights drawn on the device, no download: the base and the pair " +
+        "model's shape, of Qwen2.5-14B, Qwen2.5-7B, Qwen2.5-1.5B, tiny-qwen2 (default on a GPU: " +
+        "Qwen2.5-14B,Qwen2.5-1.5B, the published trio)",
+    )
+    .option("--batches <list>", "batch sizes of the --shapes run", "1,8,32,128,256")
+    .option("--context <n>", "tokens of context per sequence in the --shapes run", "512")
+    .option("--enforce-eager", "no CUDA graphs in the --shapes run")
     .option("--questions <n>", "the workload's questions (default 500)")
     .action(async (options) => {
       const { benchCommand } = await import("./bench_action.ts");

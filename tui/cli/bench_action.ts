@@ -1,6 +1,5 @@
 /** The `bench` action: builds (once) the random-weight models, runs engine/bench.ts, prints. */
 import { join } from "node:path";
-import { homedir } from "node:os";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { benchModel, benchTrio } from "../../engine/bench.ts";
@@ -11,14 +10,10 @@ import {
   type RandomModelShape,
   writeRandomModel,
 } from "../checkpoints/random_checkpoint.ts";
-import { integer, number } from "./options.ts";
-import {
-  answerLengths,
-  replayFixedSlots,
-  replayPaged,
-  type WorkloadOptions,
-} from "../../engine/workload.ts";
+import { integer } from "./options.ts";
+import { workloadCommand } from "./bench_workload.ts";
 import { UserError } from "../../engine/errors.ts";
+import { rastCacheDir } from "../../engine/cache_dirs.ts";
 
 // A Llama-like small model (hidden 1024, 8 layers, vocab 32k) and a RAST trio around it.
 const SHAPES: Record<string, RandomModelShape> = {
@@ -48,9 +43,7 @@ const QUICK: Record<string, RandomModelShape> = {
 };
 
 function cacheDir(): string {
-  const root = Deno.env.get("RAST_CACHE_DIR") ??
-    join(Deno.env.get("XDG_CACHE_HOME") ?? join(homedir(), ".cache"), "rast");
-  return join(root, "bench");
+  return join(rastCacheDir(), "bench");
 }
 
 async function ensureModel(name: string, shape: RandomModelShape, seed: string): Promise<string> {
@@ -75,8 +68,16 @@ export async function benchCommand(o: {
   workload?: boolean;
   kvMemory?: string;
   questions?: string;
+  shapes?: string;
+  batches: string;
+  context: string;
+  enforceEager?: boolean;
 }): Promise<void> {
   if (o.workload) return workloadCommand(o);
+  if (o.shapes !== undefined || o.device.startsWith("cuda")) {
+    const { benchDeviceCommand } = await import("./bench_device_action.ts");
+    return await benchDeviceCommand(o);
+  }
   const steps = integer("--steps", o.steps, 2);
   if (!["float32", "bfloat16", "float16"].includes(o.dtype)) {
     throw new UserError(`--dtype "${o.dtype}" is not one of float32, bfloat16, float16`);
@@ -138,48 +139,3 @@ export async function benchCommand(o: {
 }
 
 /** `bench --workload`: the MATH500 x 32 replay, paged against fixed slots. */
-function workloadCommand(o: { kvMemory?: string; questions?: string; json?: boolean }): void {
-  const options: WorkloadOptions = {
-    questions: o.questions === undefined ? 500 : integer("--questions", o.questions, 1),
-    samples: 32,
-    promptTokens: 200,
-    maxTokens: 16384,
-    medianTokens: 1200,
-    atLimit: 0.02,
-    kvBudgetBytes:
-      (o.kvMemory === undefined ? 89 : number("--kv-memory", o.kvMemory, { above: 0 })) *
-      2 ** 30,
-    // Qwen2.5-14B (48 layers, 8 KV heads) + 2 x Qwen2.5-1.5B (28 layers, 2 KV heads), bf16.
-    bytesPerPosition: 2 * 2 * 128 * (48 * 8 + 2 * 28 * 2),
-    weightBytes: 35.7e9,
-    bandwidth: 4.26e12,
-    blockSize: 256,
-    maxConcurrent: 256,
-    seed: 0,
-  };
-  const lengths = answerLengths(options);
-  const rows = [replayFixedSlots(options, lengths), replayPaged(options, lengths)];
-  if (o.json) {
-    console.log(JSON.stringify({ workload: options, results: rows }));
-    return;
-  }
-  const mean = lengths.reduce((a, b) => a + b, 0) / lengths.length;
-  console.log(
-    `${options.questions} questions x ${options.samples} samples, answers: median ` +
-      `${options.medianTokens}, mean ${mean.toFixed(0)} tokens, ` +
-      `${
-        pct(lengths.filter((l) => l >= options.maxTokens).length / lengths.length)
-      } at the limit;` +
-      ` KV budget ${
-        (options.kvBudgetBytes / 2 ** 30).toFixed(0)
-      } GiB, steps at the bandwidth floor`,
-  );
-  console.log("scheme        mean conc.  peak  preemptions   tokens/s   projected hours");
-  for (const r of rows) {
-    console.log(
-      `${r.scheme.padEnd(12)} ${r.meanConcurrency.toFixed(1).padStart(11)} ` +
-        `${String(r.peakConcurrency).padStart(5)} ${String(r.preemptions).padStart(12)} ` +
-        `${r.tokensPerSecond.toFixed(0).padStart(10)} ${r.projectedHours.toFixed(2).padStart(17)}`,
-    );
-  }
-}

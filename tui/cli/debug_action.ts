@@ -47,6 +47,7 @@ export async function debugCommand(
     device: config.device,
     tensorParallelSize: config.tensorParallelSize,
     smallModels: config.smallModels,
+    enforceEager: config.enforceEager,
     maxConcurrent: 1,
   });
   try {

@@ -60,6 +60,8 @@ export interface DebugConfig {
   show: number;
   trace?: string;
   tensorParallelSize: number;
+  /** No CUDA graphs (--enforce-eager). */
+  enforceEager: boolean;
   smallModels: "whole" | "sharded";
   dtype?: "float32" | "bfloat16" | "float16";
   device?: string;
@@ -87,6 +89,7 @@ export function parseDebugOptions(
     show: integer("--show", raw.show, 1, 50),
     trace: raw.trace,
     tensorParallelSize: integer("--tensor-parallel-size", raw.tensorParallelSize, 1),
+    enforceEager: Boolean(raw.enforceEager),
     smallModels: parseSmallModels(raw.smallModels),
     dtype,
     device: raw.device,

@@ -127,6 +127,7 @@ export async function generateCommand(o: GenerateArgs, alphaGiven: boolean): Pro
     device: o.device,
     tensorParallelSize: integer("--tensor-parallel-size", o.tensorParallelSize, 1),
     smallModels: parseSmallModels(o.smallModels),
+    enforceEager: Boolean(o.enforceEager),
     maxConcurrent: 1,
     onNotice: (message) => console.error(`rast: ${message}`),
   });

@@ -140,7 +140,7 @@ export function parseSmallModels(text: string | undefined): "whole" | "sharded" 
   throw new UserError(`--small-models "${text}" is not whole or sharded; pass one of them`);
 }
 
-/** --tensor-parallel-size, --dtype, --device. */
+/** --tensor-parallel-size, --dtype, --device, --enforce-eager. */
 export function addDeviceOptions(command: Command): Command {
   return command
     .option("--tensor-parallel-size <n>", "GPUs (ranks) to split the base model across", "1")
@@ -148,7 +148,12 @@ export function addDeviceOptions(command: Command): Command {
       "--dtype <type>",
       "float32, bfloat16 or float16 (default: float32 on CPU, the checkpoint's on a GPU)",
     )
-    .option("--device <name>", "cpu or cuda:N (default: cuda:0 in a CUDA build, else cpu)");
+    .option("--device <name>", "cpu or cuda:N (default: cuda:0 in a CUDA build, else cpu)")
+    .option(
+      "--enforce-eager",
+      "no CUDA graphs: every decode step launches its kernels one by one (vLLM's name; for " +
+        "comparing and debugging, slower)",
+    );
 }
 
 /** The raw steering options as commander hands them over (addSteeringOptions). */
@@ -165,6 +170,7 @@ export interface RawDevice {
   tensorParallelSize: string;
   dtype?: string;
   device?: string;
+  enforceEager?: boolean;
 }
 
 /**

@@ -47,6 +47,7 @@ export async function openRunEngine(
     gpuMemoryUtilization: config.gpuMemoryUtilization,
     blockSize: config.blockSize,
     deterministic: config.deterministic,
+    enforceEager: config.enforceEager,
     onNotice: notice,
   });
 }

@@ -39,6 +39,7 @@ export interface RawRunOptions extends RawSteering, RawDevice {
   gpuMemoryUtilization?: string;
   blockSize?: string;
   deterministic?: boolean;
+  enforceEager?: boolean;
   limit?: string;
   start?: string;
   end?: string;
@@ -67,6 +68,8 @@ export interface RunCommandConfig extends RunConfig {
   blockSize?: number;
   /** Batch-invariant arithmetic (--deterministic). */
   deterministic: boolean;
+  /** No CUDA graphs (--enforce-eager). */
+  enforceEager: boolean;
   /** --save-stats / --no-save-stats; undefined: on in the TUI, off in batch mode. */
   saveStats?: boolean;
   /** Queue behind another process holding the run folder instead of refusing (--wait). */
@@ -130,6 +133,7 @@ export function parseRunOptions(
       : number("--gpu-memory-utilization", raw.gpuMemoryUtilization, { above: 0, max: 1 }),
     blockSize: optionalInteger("--block-size", raw.blockSize, 1),
     deterministic: Boolean(raw.deterministic),
+    enforceEager: Boolean(raw.enforceEager),
     saveStats: raw.saveStats,
     wait: Boolean(raw.wait),
     shard: resolveShard(raw.shard),

@@ -1,0 +1,66 @@
+// The RAST group (rast.h): a base model plus (positive, negative, weight) pairs sharing one set
+// of block tables, and the device work of one of its steps, which the eager path and the CUDA
+// graphs (decode_graphs.h) run alike.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "api_util.h"
+#include "decode_graphs.h"
+#include "rast_step.h"
+#include "side_stream.h"
+
+struct rast_group {
+  rast_model *base = nullptr;
+  std::vector<rast_model *> pos, neg;
+  std::vector<rast_model *> models;      // every distinct model once, the base first
+  std::vector<float> weights;
+  int64_t shared_vocab = 0;
+  std::string error;                     // the message of the last failure on this group
+  rast::StepResult last;                 // the last step, for rast_group_last_logits
+  at::Tensor last_base;                  // [B, V_base]
+  std::vector<at::Tensor> last_pos, last_neg;
+  rast_step_stats stats{};               // what the last step cost
+  std::unique_ptr<rast::DecodeGraphs> graphs;  // rast_group_configure's CUDA graphs
+  rast::SideStream side;                       // where the pair models run on a GPU
+};
+
+namespace rast {
+
+// One step's device results. packed: [B, 3 + stats width] float32, per row the sampled token, the
+// non-finite code (rast.h; 0 when every model's row is finite), whether the token is exact
+// (1; 0: the nucleus was wider than the top-k prefilter, rerun with full_sort) and the
+// statistics: what the host copies back, in one transfer.
+struct DeviceStep {
+  at::Tensor base;                  // [B, V_base] float32, non-finite entries zeroed
+  std::vector<at::Tensor> pos, neg; // [B, V_i] likewise
+  StepResult result;
+  at::Tensor packed;
+  int64_t forwarded_at = 0;         // now_ns() when the forward passes were issued
+};
+
+// Every distinct model once on the input (on a GPU the pair models on a second stream beside the
+// base), the non-finite check, rast_step. No host synchronisation, so a CUDA graph can capture
+// it; cost (may be null) gets the KV traffic.
+DeviceStep group_device_step(rast_group *g, const StepInput &in, const at::Tensor &uniforms,
+                             const SamplingParams &params, rast_forward_stats *cost);
+
+// Reruns sampling of a step whose packed rows say a nucleus spilled past the prefilter: the
+// whole-vocab sort for every row, from the same logits and uniforms (the same token where the
+// prefilter was exact).
+void resample_full(DeviceStep &step, const rast_group *g, const at::Tensor &uniforms,
+                   SamplingParams params);
+
+// Copies the first n packed rows to the host, the step's one blocking transfer; when a row's
+// nucleus spilled past the prefilter, resamples every row with the full sort and copies again.
+// Returns the step as sampled (a resampled copy in that case; a graph's outputs stay its own).
+DeviceStep step_rows_to_host(const DeviceStep &step, const rast_group *g,
+                             const at::Tensor &uniforms, const SamplingParams &params, int64_t n,
+                             std::vector<float> &rows);
+
+// The models of a group laid out for one batch: the pool shape they share, the smallest vocab.
+BatchLimits group_limits(rast_group *g);
+
+}  // namespace rast
