@@ -173,12 +173,19 @@ export class RastDecoder implements RastEngine {
       };
     };
 
+    // Events wait here until the next step is launched (or the run ends), then go out.
+    const events: EngineEvent[] = [];
+    const flush = function* (): Generator<EngineEvent> {
+      while (events.length > 0) yield events.shift()!;
+    };
+
     try {
       while (scheduler.remaining > 0) {
         if (options.signal?.aborted) {
           for (const seq of [...scheduler.active, ...scheduler.preempted]) {
-            yield finished(seq, "cancelled");
+            events.push(finished(seq, "cancelled"));
           }
+          yield* flush();
           return;
         }
         // Prefill preempted sequences and new prompts (all but the last token) in one batch.
@@ -191,12 +198,12 @@ export class RastDecoder implements RastEngine {
             const context = sequence.promptIds;
             streams.set(sequence, new StreamingDecoder(this.tokenizer, { context }));
           }
-          yield {
+          events.push({
             kind: "started",
             request: sequence.request,
             sample: sequence.sample,
             promptTokens: sequence.promptLength,
-          };
+          });
         }
         for (const seq of restored) {
           seq.restored = false;
@@ -205,8 +212,8 @@ export class RastDecoder implements RastEngine {
             .join("");
           // A checkpoint taken just before its sample finished has nothing left to decode.
           const last = seq.generated[seq.generated.length - 1];
-          if (stopIds.has(last)) yield finished(seq, "stop");
-          else if (seq.generated.length >= options.maxTokens) yield finished(seq, "length");
+          if (stopIds.has(last)) events.push(finished(seq, "stop"));
+          else if (seq.generated.length >= options.maxTokens) events.push(finished(seq, "length"));
         }
         const { batch, copies } = scheduler.prepareStep();
         if (copies.length > 0) {
@@ -223,7 +230,7 @@ export class RastDecoder implements RastEngine {
         const tokens = new Int32Array(n);
         const stats = new Float32Array(wantStats ? n * width : 0);
         const tables = packTables(batch.map((s) => s.blocks));
-        await this.group.step(
+        const stepping = this.group.step(
           {
             tokens: Int32Array.from(batch, (s) => s.nextToken),
             seqLens: new Int32Array(n).fill(1),
@@ -235,6 +242,12 @@ export class RastDecoder implements RastEngine {
           sampling,
           wantStats ? { tokens, stats } : { tokens },
         );
+        // While the device runs the step, the consumer takes the events queued so far (the
+        // last step's tokens, the samples just started): its work (UI, journal) overlaps the
+        // step instead of following it. An abandoned generator leaves the step to finish alone.
+        stepping.catch(() => {});
+        yield* flush();
+        await stepping;
         this.counters.peakBatch = Math.max(this.counters.peakBatch, n);
         this.counters.preemptions = scheduler.preemptions;
         this.counters.decodeSteps++;
@@ -247,12 +260,12 @@ export class RastDecoder implements RastEngine {
           if (id < 0) {
             scheduler.finish(seq);
             streams.delete(seq);
-            yield {
+            events.push({
               kind: "error",
               request: seq.request,
               sample: seq.sample,
               message: this.#nonFiniteMessage(id, seq.generated.length),
-            };
+            });
             continue;
           }
           seq.generated.push(id);
@@ -262,7 +275,7 @@ export class RastDecoder implements RastEngine {
           const piece = streams.get(seq)?.push(id) ??
             `${seq.generated.length > 1 ? " " : ""}${id}`;
           seq.text += piece;
-          yield {
+          events.push({
             kind: "token",
             request: seq.request,
             sample: seq.sample,
@@ -271,30 +284,32 @@ export class RastDecoder implements RastEngine {
             ...(wantStats
               ? { stats: this.decodeStats(stats.subarray(i * width, (i + 1) * width), statsK) }
               : {}),
-          };
+          });
           const stopAt = findStop(seq.text, piece.length, stopStrings);
           if (stopIds.has(id)) {
-            yield finished(seq, "stop");
+            events.push(finished(seq, "stop"));
           } else if (stopAt >= 0) {
             seq.text = seq.text.slice(0, stopAt);
-            yield finished(seq, "stop", true);
+            events.push(finished(seq, "stop", true));
           } else if (seq.generated.length >= options.maxTokens) {
-            yield finished(seq, "length");
+            events.push(finished(seq, "length"));
           }
         }
         const now = performance.now();
         if (now - lastProgress >= PROGRESS_INTERVAL_MS) {
           const rate = tokensSinceProgress / ((now - lastProgress) / 1000);
-          yield this.#progress(scheduler, rate);
+          events.push(this.#progress(scheduler, rate));
           tokensSinceProgress = 0;
           lastProgress = now;
         }
       }
+      yield* flush();
       this.limits.onNotice?.(
         `decoded: at most ${this.counters.peakBatch} sequences in one step, ` +
           `${scheduler.preemptions} preemptions`,
       );
     } catch (err) {
+      yield* flush();
       yield { kind: "error", message: err instanceof Error ? err.message : String(err) };
     }
   }
