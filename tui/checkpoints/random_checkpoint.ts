@@ -20,6 +20,10 @@ export interface RandomModelShape {
   tied?: boolean;
   /** On-disk dtype (default BF16, as published checkpoints). */
   dtype?: "BF16" | "F32";
+  /** The output matrix's (lm_head, or the tied embedding) std as a multiple of the others'
+   * (default 1). Benchmarks use 8: next-token distributions then peak as a trained model's do,
+   * where near-uniform ones would send every top-p step down the whole-vocab sort. */
+  outputScale?: number;
 }
 
 const ARCH = {
@@ -44,15 +48,16 @@ export async function writeRandomModel(dir: string, shape: RandomModelShape, see
   const arch = ARCH[s.arch];
   const std = 1 / Math.sqrt(s.hidden);
   const tensors: Record<string, Tensor> = {};
-  const add = (name: string, dims: number[], values?: Float32Array) => {
+  const add = (name: string, dims: number[], values?: Float32Array, scale = 1) => {
     const n = dims.reduce((a, b) => a * b, 1);
-    const data = values ?? normals(n, std, `${seed}/${name}`);
+    const data = values ?? normals(n, std * scale, `${seed}/${name}`);
     tensors[name] = s.dtype === "F32"
       ? { dtype: "F32", shape: dims, data }
       : { dtype: "BF16", shape: dims, data: float32ToBf16(data) };
   };
   const ones = (n: number) => new Float32Array(n).fill(1);
-  add("model.embed_tokens.weight", [s.vocab, s.hidden]);
+  const output = s.outputScale ?? 1;
+  add("model.embed_tokens.weight", [s.vocab, s.hidden], undefined, s.tied ? output : 1);
   for (let l = 0; l < s.layers; l++) {
     const p = `model.layers.${l}`;
     add(`${p}.input_layernorm.weight`, [s.hidden], ones(s.hidden));
@@ -71,7 +76,7 @@ export async function writeRandomModel(dir: string, shape: RandomModelShape, see
     add(`${p}.mlp.down_proj.weight`, [s.hidden, s.intermediate]);
   }
   add("model.norm.weight", [s.hidden], ones(s.hidden));
-  if (!s.tied) add("lm_head.weight", [s.vocab, s.hidden]);
+  if (!s.tied) add("lm_head.weight", [s.vocab, s.hidden], undefined, output);
 
   await Deno.mkdir(dir, { recursive: true });
   const config = {

@@ -15,7 +15,8 @@ import { workloadCommand } from "./bench_workload.ts";
 import { UserError } from "../../engine/errors.ts";
 import { rastCacheDir } from "../../engine/cache_dirs.ts";
 
-// A Llama-like small model (hidden 1024, 8 layers, vocab 32k) and a RAST trio around it.
+// A Llama-like small model (hidden 1024, 8 layers, vocab 32k) and a RAST trio around it; their
+// output matrices 8 times wider (outputScale), so sampling sees peaked distributions.
 const SHAPES: Record<string, RandomModelShape> = {
   "small-1024x8": {
     arch: "llama",
@@ -25,6 +26,7 @@ const SHAPES: Record<string, RandomModelShape> = {
     layers: 8,
     heads: 16,
     kvHeads: 4,
+    outputScale: 8,
   },
   "helper-512x4": {
     arch: "qwen2",
@@ -35,6 +37,7 @@ const SHAPES: Record<string, RandomModelShape> = {
     heads: 8,
     kvHeads: 2,
     tied: true,
+    outputScale: 8,
   },
 };
 const QUICK: Record<string, RandomModelShape> = {
@@ -47,7 +50,10 @@ function cacheDir(): string {
 }
 
 async function ensureModel(name: string, shape: RandomModelShape, seed: string): Promise<string> {
-  const dir = join(cacheDir(), `${name}-${shape.layers}l-${shape.vocab}v-${seed}`);
+  const dir = join(
+    cacheDir(),
+    `${name}-${shape.layers}l-${shape.vocab}v-o${shape.outputScale ?? 1}-${seed}`,
+  );
   if (existsSync(join(dir, "config.json"))) return dir;
   console.error(`rast: generating ${name} (${(parameterCount(shape) / 1e6).toFixed(1)} M params)`);
   const tmp = `${dir}.tmp-${Deno.pid}`;
