@@ -38,7 +38,7 @@ export interface TrioBench {
   outsideShimShare: number;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ids = (n: number, vocab: number) =>
   Int32Array.from({ length: n }, (_, i) => (i * 7919 + 13) % vocab);
 

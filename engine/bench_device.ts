@@ -10,6 +10,7 @@ import { RastGroup } from "./group.ts";
 import { statsWidth } from "./group.ts";
 import { SlotLayout } from "./block_pool.ts";
 import { defaultBlockSize } from "./kv_pool.ts";
+import { median } from "./bench.ts";
 
 /** config.json of each shape (Hugging Face's, trimmed to what a Qwen2 forward reads). */
 export const SHAPES: Record<string, Record<string, unknown>> = {
@@ -104,7 +105,6 @@ export interface DeviceBenchResult {
   rows: DeviceBenchRow[];
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const BYTES: Record<Dtype, number> = { float32: 4, bfloat16: 2, float16: 2 };
 
 /** Bytes of weights a decode step reads: all of them but an untied embedding's unused rows. */

@@ -95,11 +95,16 @@ export class RastDecoder implements RastEngine {
     return text;
   }
 
+  /** The most sequences these requests can run at once: min(--max-concurrent, samples). */
+  #concurrency(requests: GenerateRequest[]): number {
+    const samples = requests.reduce((n, r) => n + (r.sampleIndices?.length ?? r.samples), 0);
+    return Math.min(this.limits.maxConcurrent, samples);
+  }
+
   /** Sizes the KV pool for these requests. */
   #sizePool(requests: GenerateRequest[], options: GenerateOptions): PoolSize {
     const longestPrompt = Math.max(...requests.map((r) => r.promptIds.length));
-    const samples = requests.reduce((n, r) => n + (r.sampleIndices?.length ?? r.samples), 0);
-    const concurrency = Math.min(this.limits.maxConcurrent, samples);
+    const concurrency = this.#concurrency(requests);
     const l = this.limits;
     // A CUDA graph keeps its step's buffers in a pool of its own, beside the eager steps' ones.
     const stepCopies = l.cudaGraphs !== false && l.device.startsWith("cuda") ? 2 : 1;
@@ -131,10 +136,9 @@ export class RastDecoder implements RastEngine {
     const size = this.#sizePool(requests, options);
     const maxLen = Math.max(...requests.map((r) => r.promptIds.length)) + options.maxTokens;
     await this.group.initCache(size.blocks, size.blockSize);
-    const samples = requests.reduce((n, r) => n + (r.sampleIndices?.length ?? r.samples), 0);
     this.group.configureGraphs({
       cudaGraphs: this.limits.cudaGraphs !== false,
-      maxBatch: Math.max(1, Math.min(this.limits.maxConcurrent, samples)),
+      maxBatch: Math.max(1, this.#concurrency(requests)),
       maxSeqLen: maxLen,
     });
     this.pool = size;
@@ -176,7 +180,7 @@ export class RastDecoder implements RastEngine {
     // Events wait here until the next step is launched (or the run ends), then go out.
     const events: EngineEvent[] = [];
     const flush = function* (): Generator<EngineEvent> {
-      while (events.length > 0) yield events.shift()!;
+      yield* events.splice(0);
     };
 
     try {

@@ -20,6 +20,7 @@ int32_t rast_group_init(rast_model *base, rast_model *const *pos, rast_model *co
     *out = nullptr;
     loaded_model(base, "rast_group_init");
     auto g = std::make_unique<rast_group>();
+    g->graphs = std::make_unique<DecodeGraphs>(GraphSettings{});  // off until configured
     g->base = base;
     g->models.push_back(base);
     g->shared_vocab = base->model.cfg.vocab;
@@ -116,25 +117,24 @@ int32_t rast_group_step(rast_group *g, const rast_batch *batch, const uint64_t *
     rast_forward_stats cost{};
     std::vector<float> rows;  // [n, 3 + width]: DeviceStep's packed rows
     DeviceStep step;
-    int64_t bucket = g->graphs ? g->graphs->bucket_for(g, batch) : 0;
+    int64_t bucket = g->graphs->bucket_for(g, batch);
     if (bucket > 0) {
       try {
         step = g->graphs->step(g, batch, seeds, params, bucket, rows, out_logits);
+        int64_t live = 0;  // flash read each sequence's live keys, no more
+        for (int32_t i = 0; i < n; i++) live += int64_t(batch->start_pos[i]) + 1;
+        for (rast_model *h : g->models) {
+          const int64_t bytes = live * ranks_kv_bytes_per_position(*h);
+          cost.kv_read_bytes += bytes;
+          cost.kv_live_bytes += bytes;
+        }
       } catch (const std::exception &) {
         if (g->graphs->bucket_for(g, batch) > 0) throw;
         bucket = 0;  // the capture failed and turned graphs off (rast_group_info): run eagerly
       }
     }
-    if (bucket > 0) {  // flash read each sequence's live keys, no more
-      int64_t live = 0;
-      for (int32_t i = 0; i < n; i++) live += int64_t(batch->start_pos[i]) + 1;
-      for (rast_model *h : g->models) {
-        cost.kv_read_bytes += live * ranks_kv_bytes_per_position(*h);
-        cost.kv_live_bytes += live * ranks_kv_bytes_per_position(*h);
-      }
-    }
     if (bucket == 0) {
-      StepInput in = make_step_input(limits, batch, RAST_LOGITS_LAST);
+      StepInput in = lay_out_step_input(limits, batch, RAST_LOGITS_LAST);
       std::vector<double> u(n);
       for (int32_t i = 0; i < n; i++)
         u[i] = seeded_uniform(seeds[i], int64_t(batch->start_pos[i]) + batch->seq_lens[i]);
@@ -178,8 +178,7 @@ int32_t rast_group_configure(rast_group *g, const char *options_json) {
 int32_t rast_group_info(rast_group *g, char *buf, int64_t cap, int64_t *len) {
   return guarded(g ? &g->error : nullptr, [&] {
     if (!g) fail(RAST_E_INVALID_ARGUMENT, "rast_group_info: the group handle is NULL");
-    const std::string graphs = g->graphs ? g->graphs->info_json() : DecodeGraphs(GraphSettings{}).info_json();
-    write_text("{\"graphs\":" + graphs + "}", buf, cap, len);
+    write_text("{\"graphs\":" + g->graphs->info_json() + "}", buf, cap, len);
   });
 }
 

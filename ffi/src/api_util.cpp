@@ -92,16 +92,34 @@ at::ScalarType default_dtype(const at::Device &device, const std::string &disk_d
   return at::kBFloat16;  // bfloat16, and checkpoints that do not say
 }
 
+Json parse_options(const char *options_json, const char *what) {
+  try {
+    return json_parse(options_json);
+  } catch (const std::exception &e) {
+    fail(RAST_E_INVALID_ARGUMENT, std::string(what) + " are not valid JSON: " + e.what());
+  }
+}
+
+void read_bool_option(const Json &options, const char *key, bool &out) {
+  const Json &v = options[key];
+  if (v.is_null()) return;
+  if (v.kind != Json::Bool) fail(RAST_E_INVALID_ARGUMENT, std::string(key) + " must be true or false");
+  out = v.b;
+}
+
+at::Device parse_device(const std::string &device) {
+  try {
+    return at::Device(device);
+  } catch (const std::exception &) {
+    fail(RAST_E_INVALID_ARGUMENT, "device \"" + device + "\" is not a device name like cpu or cuda:0");
+  }
+}
+
 LoadOptions parse_load_options(const char *options_json) {
   LoadOptions o;
   if (at::hasCUDA()) o.device = at::Device(at::kCUDA, 0);
   if (!options_json || !*options_json) return o;
-  Json j;
-  try {
-    j = json_parse(options_json);
-  } catch (const std::exception &e) {
-    fail(RAST_E_INVALID_ARGUMENT, std::string("Load options are not valid JSON: ") + e.what());
-  }
+  const Json j = parse_options(options_json, "Load options");
   if (!j["dtype"].is_null()) {
     std::string dtype = json_string_or(j, "dtype", "float32");
     o.dtype_given = true;
@@ -114,35 +132,15 @@ LoadOptions parse_load_options(const char *options_json) {
   }
   if (!j["device"].is_null()) {
     std::string device = json_string_or(j, "device", "cpu");
-    try {
-      o.device = at::Device(device);
-    } catch (const std::exception &) {
-      fail(RAST_E_INVALID_ARGUMENT,
-           "device \"" + device + "\" is not a device name like cpu or cuda:0");
-    }
+    o.device = parse_device(device);
     if (o.device.is_cuda() && !at::hasCUDA())
       fail(RAST_E_UNSUPPORTED, "device \"" + device + "\" asked for, but this build of the shim "
                                "has no CUDA; build against a CUDA libtorch (set LIBTORCH)");
   }
   o.threads = static_cast<int32_t>(json_int_or(j, "threads", 0));
-  const Json &det = j["deterministic"];
-  if (!det.is_null()) {
-    if (det.kind != Json::Bool)
-      fail(RAST_E_INVALID_ARGUMENT, "deterministic must be true or false");
-    o.deterministic = det.b;
-  }
-  const Json &fused = j["fusedKernels"];
-  if (!fused.is_null()) {
-    if (fused.kind != Json::Bool)
-      fail(RAST_E_INVALID_ARGUMENT, "fusedKernels must be true or false");
-    o.fused_kernels = fused.b;
-  }
-  const Json &random = j["randomWeights"];
-  if (!random.is_null()) {
-    if (random.kind != Json::Bool)
-      fail(RAST_E_INVALID_ARGUMENT, "randomWeights must be true or false");
-    o.random_weights = random.b;
-  }
+  read_bool_option(j, "deterministic", o.deterministic);
+  read_bool_option(j, "fusedKernels", o.fused_kernels);
+  read_bool_option(j, "randomWeights", o.random_weights);
   const Json &tp = j["tensorParallel"];  // the key engine/model.ts LoadOptions sends
   if (!tp.is_null()) {
     bool whole = tp.kind == Json::Number && tp.num >= 1 && tp.num <= 1024 &&
@@ -240,12 +238,7 @@ void copy_out(void *dst, const at::Tensor &src) {
 }
 
 void device_memory(const std::string &device, int64_t *total, int64_t *free) {
-  at::Device d = at::kCPU;
-  try {
-    d = at::Device(device);
-  } catch (const std::exception &) {
-    fail(RAST_E_INVALID_ARGUMENT, "device \"" + device + "\" is not a device name like cpu or cuda:0");
-  }
+  const at::Device d = parse_device(device);
   if (d.is_cpu()) {
     const int64_t page = sysconf(_SC_PAGESIZE);
     *total = int64_t(sysconf(_SC_PHYS_PAGES)) * page;
@@ -266,16 +259,6 @@ void device_memory(const std::string &device, int64_t *total, int64_t *free) {
   fail(RAST_E_UNSUPPORTED, "device \"" + device + "\" asked for, but this build of the shim has no CUDA");
 #endif
 }
-
-namespace {
-at::Device parse_device(const std::string &device) {
-  try {
-    return at::Device(device);
-  } catch (const std::exception &) {
-    fail(RAST_E_INVALID_ARGUMENT, "device \"" + device + "\" is not a device name like cpu or cuda:0");
-  }
-}
-}  // namespace
 
 int64_t device_peak_memory(const std::string &device, bool reset) {
   [[maybe_unused]] const at::Device d = parse_device(device);

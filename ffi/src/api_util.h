@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "error.h"
+#include "json.h"
 #include "model.h"
 #include "tensor_parallel.h"
 
@@ -47,6 +48,13 @@ struct LoadOptions {
   bool random_weights = false;  // no checkpoint: random weights of config.json's shapes
 };
 LoadOptions parse_load_options(const char *options_json);
+// The options object of a call (options_json non-empty); invalid JSON is a one-line error
+// naming `what` ("Load options").
+Json parse_options(const char *options_json, const char *what);
+// options[key] into out when present; anything but true or false is a one-line error.
+void read_bool_option(const Json &options, const char *key, bool &out);
+// A device name such as cpu or cuda:0; anything else is a one-line error.
+at::Device parse_device(const std::string &device);
 // The compute dtype when none was asked for: float32 on CPU, the checkpoint's on a GPU.
 at::ScalarType default_dtype(const at::Device &device, const std::string &disk_dtype);
 void set_threads(int32_t threads);
@@ -82,6 +90,9 @@ void check_batch(const BatchLimits &limits, const rast_batch *batch, int32_t log
 // Validates the caller's batch and lays it out on the device: one transfer of every index array
 // (none on CPU, where the tensors view the host arrays).
 StepInput make_step_input(const BatchLimits &limits, const rast_batch *batch, int32_t logits_mode);
+// The same layout for a batch check_batch has already passed.
+StepInput lay_out_step_input(const BatchLimits &limits, const rast_batch *batch,
+                             int32_t logits_mode);
 
 // ATen operators counted since rast_count_ops(1), and blocking host <-> device copies.
 int64_t ops_counted();

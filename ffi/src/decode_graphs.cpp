@@ -25,17 +25,8 @@ namespace rast {
 GraphSettings parse_graph_settings(const char *options_json) {
   GraphSettings s;
   if (!options_json || !*options_json) return s;
-  Json j;
-  try {
-    j = json_parse(options_json);
-  } catch (const std::exception &e) {
-    fail(RAST_E_INVALID_ARGUMENT, std::string("Group options are not valid JSON: ") + e.what());
-  }
-  const Json &on = j["cudaGraphs"];
-  if (!on.is_null()) {
-    if (on.kind != Json::Bool) fail(RAST_E_INVALID_ARGUMENT, "cudaGraphs must be true or false");
-    s.enabled = on.b;
-  }
+  const Json j = parse_options(options_json, "Group options");
+  read_bool_option(j, "cudaGraphs", s.enabled);
   auto whole = [&](const char *key, int32_t &out) {
     const Json &v = j[key];
     if (v.is_null()) return;

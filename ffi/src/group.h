@@ -23,7 +23,7 @@ struct rast_group {
   at::Tensor last_base;                  // [B, V_base]
   std::vector<at::Tensor> last_pos, last_neg;
   rast_step_stats stats{};               // what the last step cost
-  std::unique_ptr<rast::DecodeGraphs> graphs;  // rast_group_configure's CUDA graphs
+  std::unique_ptr<rast::DecodeGraphs> graphs;  // rast_group_configure's CUDA graphs (off at init)
   rast::SideStream side;                       // where the pair models run on a GPU
 };
 

@@ -62,6 +62,11 @@ void check_batch(const BatchLimits &limits, const rast_batch *batch, int32_t log
 
 StepInput make_step_input(const BatchLimits &limits, const rast_batch *batch, int32_t logits_mode) {
   check_batch(limits, batch, logits_mode);
+  return lay_out_step_input(limits, batch, logits_mode);
+}
+
+StepInput lay_out_step_input(const BatchLimits &limits, const rast_batch *batch,
+                             int32_t logits_mode) {
   const int64_t B = batch->n_seqs, bs = limits.block_size, W = batch->max_blocks;
   StepInput in;
   in.batch = batch;
@@ -69,15 +74,19 @@ StepInput make_step_input(const BatchLimits &limits, const rast_batch *batch, in
   in.n_seqs = B;
   in.block_size = limits.block_size;
   in.decode = true;
+  int64_t query_reads = 0;  // packed: every query reads the keys up to its own position
   for (int64_t i = 0; i < B; i++) {
     const int64_t len = batch->seq_lens[i], end = int64_t(batch->start_pos[i]) + len;
     in.n_tokens += len;
     in.kv_positions += end;
+    query_reads += len * (end - len) + len * (len + 1) / 2;
     in.decode = in.decode && len == 1;
     in.max_q = std::max(in.max_q, len);
     in.max_k = std::max(in.max_k, end);
   }
   in.packed = in.decode || limits.deterministic;
+  // Packed attention reads each query's keys; per-sequence attention each sequence's keys once.
+  in.kv_reads = in.packed ? query_reads : in.kv_positions;
   // Flash attention reads the block tables itself: no per-key row lists to build and send.
   const bool rows_wanted = !limits.flash;
   auto row = [&](int64_t i, int64_t p) -> int64_t {
@@ -122,9 +131,6 @@ StepInput make_step_input(const BatchLimits &limits, const rast_batch *batch, in
         for (int64_t t = 0, p0 = batch->start_pos[i]; t < batch->seq_lens[i]; t++, k++)
           h.insert(h.end(), p0 + t + 1, k);
     kv_query = span_of(at);
-    for (int64_t i = 0; i < B; i++)  // every query reads the keys up to its own position
-      for (int64_t t = 0, p0 = batch->start_pos[i]; t < batch->seq_lens[i]; t++)
-        in.kv_reads += p0 + t + 1;
   } else {
     for (int64_t i = 0; i < B; i++) {
       at = h.size();
@@ -132,7 +138,6 @@ StepInput make_step_input(const BatchLimits &limits, const rast_batch *batch, in
       if (rows_wanted)
         for (int64_t p = 0; p < end; p++) h.push_back(row(i, p));
       seq_rows.push_back(span_of(at));
-      in.kv_reads += end;
     }
     for (int64_t i = 0, k = 0; i < B; k += batch->seq_lens[i], i++) {
       in.q_start.push_back(k);

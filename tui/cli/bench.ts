@@ -14,7 +14,10 @@ export function register(program: Command): void {
     .option("--steps <n>", "decode steps per measurement", "32")
     .option("--quick", "smaller generated models (for a smoke run)")
     .option("--device <name>", "cpu or cuda:N", "cpu")
-    .option("--dtype <type>", "float32, bfloat16 or float16", "float32")
+    .option(
+      "--dtype <type>",
+      "float32, bfloat16 or float16 (default float32; bfloat16 for real shapes on a GPU)",
+    )
     .option("--json", "print the results as JSON")
     .option(
       "--workload",

@@ -10,9 +10,8 @@ import {
   type RandomModelShape,
   writeRandomModel,
 } from "../checkpoints/random_checkpoint.ts";
-import { integer } from "./options.ts";
+import { integer, parseDtype } from "./options.ts";
 import { workloadCommand } from "./bench_workload.ts";
-import { UserError } from "../../engine/errors.ts";
 import { rastCacheDir } from "../../engine/cache_dirs.ts";
 
 // A Llama-like small model (hidden 1024, 8 layers, vocab 32k) and a RAST trio around it; their
@@ -69,7 +68,7 @@ export async function benchCommand(o: {
   steps: string;
   quick?: boolean;
   device: string;
-  dtype: string;
+  dtype?: string;
   json?: boolean;
   workload?: boolean;
   kvMemory?: string;
@@ -85,10 +84,7 @@ export async function benchCommand(o: {
     return await benchDeviceCommand(o);
   }
   const steps = integer("--steps", o.steps, 2);
-  if (!["float32", "bfloat16", "float16"].includes(o.dtype)) {
-    throw new UserError(`--dtype "${o.dtype}" is not one of float32, bfloat16, float16`);
-  }
-  const load = { device: o.device, dtype: o.dtype as "float32" };
+  const load = { device: o.device, dtype: parseDtype(o.dtype) ?? "float32" };
   const fixtures = o.fixtures ??
     join(fileURLToPath(new URL("../../", import.meta.url)), "test", "fixtures", "tiny");
   const shapes = o.quick ? QUICK : SHAPES;
@@ -143,5 +139,3 @@ export async function benchCommand(o: {
   results.trio = trio;
   if (o.json) console.log(JSON.stringify(results));
 }
-
-/** `bench --workload`: the MATH500 x 32 replay, paged against fixed slots. */

@@ -5,14 +5,14 @@ import type { Dtype } from "../../engine/model.ts";
 import { answerLengths, replayPaged } from "../../engine/workload.ts";
 import { UserError } from "../../engine/errors.ts";
 import { rastCacheDir } from "../../engine/cache_dirs.ts";
-import { integer } from "./options.ts";
+import { integer, parseDtype } from "./options.ts";
 import { mathWorkload } from "./bench_workload.ts";
 
 const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)}`;
 
 export async function benchDeviceCommand(o: {
   device: string;
-  dtype: string;
+  dtype?: string;
   steps: string;
   json?: boolean;
   shapes?: string;
@@ -33,14 +33,9 @@ export async function benchDeviceCommand(o: {
     }
   }
   const batches = o.batches.split(",").map((b) => integer("--batches", b.trim(), 1));
-  // bench declares --dtype float32 by default (the CPU suites); real shapes on a GPU mean bf16.
-  const dtype =
-    (o.device.startsWith("cuda") && o.dtype === "float32" && o.shapes === undefined
-      ? "bfloat16"
-      : o.dtype) as Dtype;
-  if (!["float32", "bfloat16", "float16"].includes(dtype)) {
-    throw new UserError(`--dtype "${o.dtype}" is not one of float32, bfloat16, float16`);
-  }
+  // Real shapes on a GPU run as published, in bfloat16.
+  const dtype: Dtype = parseDtype(o.dtype) ??
+    (o.device.startsWith("cuda") ? "bfloat16" : "float32");
   if (!o.json) {
     console.log(
       `${base} + 2 x ${pair}, random weights on ${o.device} (${dtype}), context ` +

@@ -38,6 +38,7 @@ export function mathWorkload(
   };
 }
 
+/** `bench --workload`: the MATH500 x 32 replay, paged against fixed slots. */
 export function workloadCommand(
   o: { kvMemory?: string; questions?: string; json?: boolean },
 ): void {
