@@ -47,6 +47,16 @@ export interface DecoderCounters {
   /** Most sequences in one decode step. */
   peakBatch: number;
   preemptions: number;
+  /** Tokens sampled for sequences that had stopped one step before (pipelining's cost). */
+  discardedTokens: number;
+}
+
+/** A decode step launched and not yet waited for: row i of its outputs is batch[i]'s. */
+interface LaunchedStep {
+  batch: Sequence[];
+  out: { tokens: Int32Array; stats: Float32Array };
+  /** Settles once the shim has issued the step (on a GPU, before the step has run). */
+  launching: Promise<void>;
 }
 
 const PROGRESS_INTERVAL_MS = 500;
@@ -59,6 +69,7 @@ export class RastDecoder implements RastEngine {
     decodeTokens: 0,
     peakBatch: 0,
     preemptions: 0,
+    discardedTokens: 0,
   };
   readonly #pieceText = new Map<number, string>();
   /** The KV pool of the last generate() call. */
@@ -161,11 +172,17 @@ export class RastDecoder implements RastEngine {
     let tokensSinceProgress = 0;
     let lastProgress = performance.now();
 
+    // Sequences that ended; a launched step's rows of them are dropped.
+    const done = new Set<Sequence>();
+    const dropped = (seq: Sequence) => {
+      scheduler.finish(seq);
+      streams.delete(seq);
+      done.add(seq);
+    };
     // A stop string cuts the text where it starts; otherwise held-back bytes are flushed.
     const finished = (seq: Sequence, reason: FinishReason, cut = false): EngineEvent => {
-      scheduler.finish(seq);
       const tail = streams.get(seq)?.flush() ?? "";
-      streams.delete(seq);
+      dropped(seq);
       const text = cut ? seq.text : seq.text + tail;
       return {
         kind: "finished",
@@ -183,11 +200,78 @@ export class RastDecoder implements RastEngine {
       yield* events.splice(0);
     };
 
+    // Steps are pipelined: step t+1 is launched before step t's tokens are read, its sequences
+    // fed on the device from step t's samples, so the device runs while the host reads tokens,
+    // checks stops and the consumer takes events. A sequence that stopped at step t then has one
+    // token too many in step t+1, which is dropped. `launched` is the step not yet waited for;
+    // `pending` its rows, by sequence (their next token is in it, position already advanced).
+    let launched: LaunchedStep | null = null;
+    let pending = new Map<Sequence, number>();
+    const tokensSoFar = (seq: Sequence) => seq.generated.length + (pending.has(seq) ? 1 : 0);
+
+    // Reads a launched step's tokens into its sequences (rows of finished ones are dropped).
+    const take = async (step: LaunchedStep): Promise<void> => {
+      await step.launching;
+      await this.group.wait(wantStats ? step.out : { tokens: step.out.tokens });
+      const { tokens, stats } = step.out;
+      this.counters.decodeSteps++;
+      for (let i = 0; i < step.batch.length; i++) {
+        const seq = step.batch[i];
+        if (done.has(seq)) {
+          this.counters.discardedTokens++;
+          continue;
+        }
+        this.counters.decodeTokens++;
+        tokensSinceProgress++;
+        const id = tokens[i];
+        if (id < 0) {
+          dropped(seq);
+          events.push({
+            kind: "error",
+            request: seq.request,
+            sample: seq.sample,
+            message: this.#nonFiniteMessage(id, seq.generated.length),
+          });
+          continue;
+        }
+        seq.generated.push(id);
+        seq.nextToken = id;
+        // Without a tokenizer the text is the ids, space-separated.
+        const piece = streams.get(seq)?.push(id) ??
+          `${seq.generated.length > 1 ? " " : ""}${id}`;
+        seq.text += piece;
+        events.push({
+          kind: "token",
+          request: seq.request,
+          sample: seq.sample,
+          id,
+          text: piece,
+          ...(wantStats
+            ? { stats: this.decodeStats(stats.subarray(i * width, (i + 1) * width), statsK) }
+            : {}),
+        });
+        const stopAt = findStop(seq.text, piece.length, stopStrings);
+        if (stopIds.has(id)) {
+          events.push(finished(seq, "stop"));
+        } else if (stopAt >= 0) {
+          seq.text = seq.text.slice(0, stopAt);
+          events.push(finished(seq, "stop", true));
+        } else if (seq.generated.length >= options.maxTokens) {
+          events.push(finished(seq, "length"));
+        }
+      }
+    };
+
     try {
-      while (scheduler.remaining > 0) {
+      while (scheduler.remaining > 0 || launched) {
+        // Every call below must reach the shim after the launched step (a block it frees may be
+        // written by that step's dropped rows); on a GPU a launch returns at once.
+        if (launched) await launched.launching;
         if (options.signal?.aborted) {
+          if (launched) await take(launched).catch(() => {});
+          launched = null;
           for (const seq of [...scheduler.active, ...scheduler.preempted]) {
-            events.push(finished(seq, "cancelled"));
+            if (!done.has(seq)) events.push(finished(seq, "cancelled"));
           }
           yield* flush();
           return;
@@ -219,86 +303,52 @@ export class RastDecoder implements RastEngine {
           if (stopIds.has(last)) events.push(finished(seq, "stop"));
           else if (seq.generated.length >= options.maxTokens) events.push(finished(seq, "length"));
         }
-        const { batch, copies } = scheduler.prepareStep();
+        // Sequences whose last token is on its way are not stepped past the token limit.
+        const { batch, copies } = scheduler.prepareStep((seq) =>
+          tokensSoFar(seq) >= options.maxTokens
+        );
         if (copies.length > 0) {
           this.group.copyBlocks(
             Int32Array.from(copies, (c) => c[0]),
             Int32Array.from(copies, (c) => c[1]),
           );
         }
-        if (batch.length === 0) {
-          if (plan.items.length > 0 || plan.jobs.length > 0 || started.length > 0) continue;
+        const before = launched;
+        launched = null;
+        if (batch.length > 0) {
+          const n = batch.length;
+          const feed = Int32Array.from(batch, (s) => pending.get(s) ?? -1);
+          const tables = packTables(batch.map((s) => s.blocks));
+          const step: LaunchedStep = {
+            batch,
+            out: { tokens: new Int32Array(n), stats: new Float32Array(wantStats ? n * width : 0) },
+            launching: this.group.launch(
+              {
+                tokens: Int32Array.from(batch, (s, i) => (feed[i] >= 0 ? 0 : s.nextToken)),
+                seqLens: new Int32Array(n).fill(1),
+                startPos: Int32Array.from(batch, (s) => s.position),
+                blockTable: tables.table,
+                maxBlocks: tables.maxBlocks,
+              },
+              BigUint64Array.from(batch, (s) => s.seed),
+              sampling,
+              { feed: feed.some((j) => j >= 0) ? feed : undefined, stats: wantStats },
+            ),
+          };
+          // An abandoned generator leaves the step to finish alone.
+          step.launching.catch(() => {});
+          for (const seq of batch) seq.position++;
+          launched = step;
+          this.counters.peakBatch = Math.max(this.counters.peakBatch, n);
+        } else if (
+          !before && plan.items.length === 0 && plan.jobs.length === 0 && started.length === 0
+        ) {
           throw new Error("The scheduler made no progress (no sequence could be admitted)");
         }
-        const n = batch.length;
-        const tokens = new Int32Array(n);
-        const stats = new Float32Array(wantStats ? n * width : 0);
-        const tables = packTables(batch.map((s) => s.blocks));
-        const stepping = this.group.step(
-          {
-            tokens: Int32Array.from(batch, (s) => s.nextToken),
-            seqLens: new Int32Array(n).fill(1),
-            startPos: Int32Array.from(batch, (s) => s.position),
-            blockTable: tables.table,
-            maxBlocks: tables.maxBlocks,
-          },
-          BigUint64Array.from(batch, (s) => s.seed),
-          sampling,
-          wantStats ? { tokens, stats } : { tokens },
-        );
-        // While the device runs the step, the consumer takes the events queued so far (the
-        // last step's tokens, the samples just started): its work (UI, journal) overlaps the
-        // step instead of following it. An abandoned generator leaves the step to finish alone.
-        stepping.catch(() => {});
-        yield* flush();
-        await stepping;
-        this.counters.peakBatch = Math.max(this.counters.peakBatch, n);
         this.counters.preemptions = scheduler.preemptions;
-        this.counters.decodeSteps++;
-        this.counters.decodeTokens += n;
-        tokensSinceProgress += n;
-
-        for (let i = 0; i < n; i++) {
-          const seq = batch[i];
-          const id = tokens[i];
-          if (id < 0) {
-            scheduler.finish(seq);
-            streams.delete(seq);
-            events.push({
-              kind: "error",
-              request: seq.request,
-              sample: seq.sample,
-              message: this.#nonFiniteMessage(id, seq.generated.length),
-            });
-            continue;
-          }
-          seq.generated.push(id);
-          seq.nextToken = id;
-          seq.position++;
-          // Without a tokenizer the text is the ids, space-separated.
-          const piece = streams.get(seq)?.push(id) ??
-            `${seq.generated.length > 1 ? " " : ""}${id}`;
-          seq.text += piece;
-          events.push({
-            kind: "token",
-            request: seq.request,
-            sample: seq.sample,
-            id,
-            text: piece,
-            ...(wantStats
-              ? { stats: this.decodeStats(stats.subarray(i * width, (i + 1) * width), statsK) }
-              : {}),
-          });
-          const stopAt = findStop(seq.text, piece.length, stopStrings);
-          if (stopIds.has(id)) {
-            events.push(finished(seq, "stop"));
-          } else if (stopAt >= 0) {
-            seq.text = seq.text.slice(0, stopAt);
-            events.push(finished(seq, "stop", true));
-          } else if (seq.generated.length >= options.maxTokens) {
-            events.push(finished(seq, "length"));
-          }
-        }
+        // The step before is read while this one runs; then the consumer takes the events.
+        if (before) await take(before);
+        pending = new Map(launched?.batch.map((seq, i) => [seq, i]) ?? []);
         const now = performance.now();
         if (now - lastProgress >= PROGRESS_INTERVAL_MS) {
           const rate = tokensSinceProgress / ((now - lastProgress) / 1000);
@@ -306,8 +356,8 @@ export class RastDecoder implements RastEngine {
           tokensSinceProgress = 0;
           lastProgress = now;
         }
+        yield* flush();
       }
-      yield* flush();
       this.limits.onNotice?.(
         `decoded: at most ${this.counters.peakBatch} sequences in one step, ` +
           `${scheduler.preemptions} preemptions`,
@@ -315,6 +365,9 @@ export class RastDecoder implements RastEngine {
     } catch (err) {
       yield* flush();
       yield { kind: "error", message: err instanceof Error ? err.message : String(err) };
+    } finally {
+      // Leave no launched step in the shim (an error, or a consumer that stopped reading).
+      if (launched) await take(launched).catch(() => {});
     }
   }
 

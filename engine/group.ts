@@ -179,6 +179,56 @@ export class RastGroup {
   }
 
   /**
+   * Launches a step without waiting for its tokens (rast_group_step_launch); `wait` hands them
+   * over. feed[i] >= 0 gives sequence i the token sampled in row feed[i] of the step launched
+   * just before, still on the device (its batch token is then ignored); -1 takes the batch's.
+   * The next step may be launched before this one is waited for: the device runs it while the
+   * host reads this one's tokens.
+   */
+  async launch(
+    batch: Batch,
+    seeds: BigUint64Array,
+    sampling: Sampling,
+    options: { feed?: Int32Array; stats?: boolean } = {},
+  ): Promise<void> {
+    const n = batch.seqLens.length;
+    if (seeds.length < n || (options.feed && options.feed.length < n)) {
+      throw new RangeError("launch: seeds or feed shorter than the batch");
+    }
+    const struct = batchStruct(batch);
+    const params = samplingStruct(sampling);
+    await this.#hold(async (p) => {
+      const code = await lib().rast_group_step_launch(
+        p,
+        struct.bytes,
+        options.feed ?? null,
+        seeds,
+        params,
+        options.stats ? 1 : 0,
+      );
+      unwrap(code, groupError(p));
+    });
+    this.#launched.push({ n, statsFloats: options.stats ? n * statsWidth(sampling.statsK) : 0 });
+  }
+
+  /** Sizes of the launched steps' outputs, oldest first (the shim writes them unchecked). */
+  readonly #launched: { n: number; statsFloats: number }[] = [];
+
+  /** The oldest launched step's tokens (and statistics, if it was launched with them). */
+  async wait(out: { tokens: Int32Array; stats?: Float32Array }): Promise<void> {
+    const step = this.#launched[0];
+    if (step && out.tokens.length < step.n) throw new RangeError("wait: tokens buffer too small");
+    if (step && out.stats && out.stats.length < step.statsFloats) {
+      throw new RangeError("wait: stats buffer too small");
+    }
+    await this.#hold(async (p) => {
+      const code = await lib().rast_group_step_wait(p, out.tokens, out.stats ?? null);
+      unwrap(code, groupError(p));
+    });
+    this.#launched.shift();
+  }
+
+  /**
    * Row `row` of the last step's logits: "base", "combined", or ["positive" | "negative", pair].
    * For the step debugger; copies one full vocab row.
    */

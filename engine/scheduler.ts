@@ -200,14 +200,18 @@ export class Scheduler {
    * Makes every active sequence's next position writable, oldest first: a new block at a block
    * boundary, a private copy of a shared block. When the pool is dry, a waiting prompt's prefix
    * is dropped first, then the most recently admitted sequences are preempted. Returns the
-   * batch to step (oldest first) and the block copies to make before it.
+   * batch to step (oldest first) and the block copies to make before it. Sequences `skip`
+   * names stay active but are not stepped (nor given room).
    */
-  prepareStep(): { batch: Sequence[]; copies: [BlockId, BlockId][] } {
+  prepareStep(
+    skip: (seq: Sequence) => boolean = () => false,
+  ): { batch: Sequence[]; copies: [BlockId, BlockId][] } {
     const copies: [BlockId, BlockId][] = [];
     const order = [...this.active].sort((a, b) => a.admitted - b.admitted);
     const preempted = new Set<Sequence>();
+    const skipped = new Set(order.filter(skip));
     for (const seq of order) {
-      if (preempted.has(seq)) continue; // preempted for an older one
+      if (preempted.has(seq) || skipped.has(seq)) continue; // preempted for an older one
       for (;;) {
         const copy = prepareWrite(this.pool, seq.blocks, seq.position);
         if (copy !== false) {
@@ -227,14 +231,17 @@ export class Scheduler {
         if (victim === seq) break;
       }
     }
-    const batch = order.filter((s) => !preempted.has(s));
+    const batch = order.filter((s) => !preempted.has(s) && !skipped.has(s));
     return { batch, copies };
   }
 
-  /** Removes a finished sequence and returns its blocks. */
+  /** Removes a finished sequence (decoding, or preempted with its last token on the way) and
+   * returns its blocks. */
   finish(sequence: Sequence): void {
     const i = this.active.indexOf(sequence);
     if (i >= 0) this.active.splice(i, 1);
+    const j = this.preempted.indexOf(sequence);
+    if (j >= 0) this.preempted.splice(j, 1);
     this.pool.release(sequence.blocks);
     sequence.blocks = [];
   }

@@ -98,6 +98,21 @@ export const symbols = {
     nonblocking: true,
   },
   /**
+   * int32_t rast_group_step_launch(rast_group *g, const rast_batch *batch, const int32_t *feed,
+   *   const uint64_t *seeds, const rast_sampling *sampling, int32_t want_stats)
+   */
+  rast_group_step_launch: {
+    parameters: ["pointer", "buffer", "buffer", "buffer", "buffer", "i32"],
+    result: "i32",
+    nonblocking: true,
+  },
+  /** int32_t rast_group_step_wait(rast_group *g, int32_t *out_tokens, float *out_stats) */
+  rast_group_step_wait: {
+    parameters: ["pointer", "buffer", "buffer"],
+    result: "i32",
+    nonblocking: true,
+  },
+  /**
    * int32_t rast_group_last_logits(rast_group *g, int32_t which, int32_t row, float *out,
    *   int64_t cap, int64_t *len)
    */
@@ -122,7 +137,7 @@ export const symbols = {
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** ABI version this binding was written for (RAST_ABI_VERSION in rast.h). */
-export const ABI_VERSION = 4;
+export const ABI_VERSION = 5;
 
 /** Return codes of rast.h. */
 export const Status = {

@@ -31,7 +31,7 @@
 extern "C" {
 #endif
 
-#define RAST_ABI_VERSION 4
+#define RAST_ABI_VERSION 5
 
 /* Return codes. */
 #define RAST_OK 0
@@ -217,6 +217,28 @@ int32_t rast_sampling_default(rast_sampling *out);
 int32_t rast_group_step(rast_group *g, const rast_batch *batch, const uint64_t *seeds,
                         const rast_sampling *sampling, int32_t *out_tokens, float *out_stats,
                         float *out_logits);
+
+/* Pipelined decode (vLLM's async scheduling): rast_group_step_launch issues a step and returns
+ * before its tokens reach the host; rast_group_step_wait hands over the oldest launched step's
+ * outputs (out_tokens and out_stats as in rast_group_step; out_stats only for a step launched
+ * with want_stats != 0). Between the two the caller may launch the next step, taking tokens from
+ * the step before's samples still on the device: feed (may be NULL) [n_seqs], feed[i] >= 0 feeds
+ * sequence i the token sampled in row feed[i] of the step launched just before (its
+ * batch->tokens[i] is then ignored; seq_lens[i] must be 1), -1 takes batch->tokens[i]. So the
+ * device runs step t+1 while the host reads step t's tokens, checks its stops and plans; a
+ * sequence that stopped at step t has a token too many in step t+1, which the caller drops (its
+ * blocks must stay allocated until step t+1 is waited for, or be reused only by later calls).
+ * Tokens are the ones rast_group_step would sample: a row whose top-p nucleus was wider than the
+ * sampler's prefilter is resampled exactly at its wait, and a next step that took that row's
+ * first token is run again at its own wait. At most two launched steps wait at once; the wait
+ * may run while the next launch does (the one pair of calls on a handle that may overlap).
+ * rast_group_step, rast_group_cache_init and rast_group_configure refuse while steps wait.
+ * rast_group_last_stats describes the last waited step; rast_group_last_logits only follows
+ * rast_group_step. */
+int32_t rast_group_step_launch(rast_group *g, const rast_batch *batch, const int32_t *feed,
+                               const uint64_t *seeds, const rast_sampling *sampling,
+                               int32_t want_stats);
+int32_t rast_group_step_wait(rast_group *g, int32_t *out_tokens, float *out_stats);
 
 /* CUDA graphs for decode steps (off until asked for). options_json: {"cudaGraphs":bool,
  * "maxBatch":N, "maxSeqLen":N}. With cudaGraphs true, a decode step (one token per sequence) of at

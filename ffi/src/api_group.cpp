@@ -52,7 +52,11 @@ const char *rast_group_error(const rast_group *g) { return g ? g->error.c_str() 
 int32_t rast_group_cache_init(rast_group *g, int32_t n_blocks, int32_t block_size) {
   return guarded(g ? &g->error : nullptr, [&] {
     if (!g) fail(RAST_E_INVALID_ARGUMENT, "rast_group_cache_init: the group handle is NULL");
+    if (g->pipeline.pending() > 0)
+      fail(RAST_E_INVALID_ARGUMENT, "Launched steps are still waiting; rast_group_step_wait for "
+                                    "them before setting up the cache");
     for (rast_model *m : g->models) ranks_cache_init(*m, n_blocks, block_size);
+    g->pipeline.reset();  // the rows a next launch could be fed from are of the old run
   });
 }
 
@@ -94,61 +98,38 @@ int32_t rast_sampling_default(rast_sampling *out) {
   });
 }
 
+namespace {
+
+// rast_sampling checked, as the step's SamplingParams.
+SamplingParams sampling_params(const rast_group *g, const rast_sampling *sampling, bool stats) {
+  const rast_sampling &s = *sampling;
+  if (!(s.temperature >= 0) || !std::isfinite(s.temperature))
+    fail(RAST_E_INVALID_ARGUMENT, "temperature must be >= 0");
+  if (!(s.top_p > 0 && s.top_p <= 1)) fail(RAST_E_INVALID_ARGUMENT, "top_p must be in (0, 1]");
+  if (s.top_k < 0) fail(RAST_E_INVALID_ARGUMENT, "top_k must be >= 0");
+  if (s.stats_k < 0 || s.stats_k > g->shared_vocab)
+    fail(RAST_E_INVALID_ARGUMENT, "stats_k must be between 0 and the shared vocab (" +
+                                      std::to_string(g->shared_vocab) + ")");
+  return SamplingParams{s.temperature, s.top_p, s.top_k, s.stats_k, stats};
+}
+
+}  // namespace
+
 int32_t rast_group_step(rast_group *g, const rast_batch *batch, const uint64_t *seeds,
                         const rast_sampling *sampling, int32_t *out_tokens, float *out_stats,
                         float *out_logits) {
   return guarded(g ? &g->error : nullptr, [&] {
     if (!g || !batch || !seeds || !sampling || !out_tokens)
       fail(RAST_E_INVALID_ARGUMENT, "rast_group_step: NULL argument");
-    const rast_sampling &s = *sampling;
-    if (!(s.temperature >= 0) || !std::isfinite(s.temperature))
-      fail(RAST_E_INVALID_ARGUMENT, "temperature must be >= 0");
-    if (!(s.top_p > 0 && s.top_p <= 1)) fail(RAST_E_INVALID_ARGUMENT, "top_p must be in (0, 1]");
-    if (s.top_k < 0) fail(RAST_E_INVALID_ARGUMENT, "top_k must be >= 0");
-    if (s.stats_k < 0 || s.stats_k > g->shared_vocab)
-      fail(RAST_E_INVALID_ARGUMENT, "stats_k must be between 0 and the shared vocab (" +
-                                        std::to_string(g->shared_vocab) + ")");
-    Model &base = g->base->model;
-    const int64_t start = now_ns(), ops = ops_counted(), copies = blocking_copies.load();
-    const int32_t n = batch->n_seqs;
-    const BatchLimits limits = group_limits(g);
-    check_batch(limits, batch, RAST_LOGITS_LAST);
-    SamplingParams params{s.temperature, s.top_p, s.top_k, s.stats_k, out_stats != nullptr};
-    rast_forward_stats cost{};
-    std::vector<float> rows;  // [n, 3 + width]: DeviceStep's packed rows
-    DeviceStep step;
-    int64_t bucket = g->graphs->bucket_for(g, batch);
-    if (bucket > 0) {
-      try {
-        step = g->graphs->step(g, batch, seeds, params, bucket, rows, out_logits);
-        int64_t live = 0;  // flash read each sequence's live keys, no more
-        for (int32_t i = 0; i < n; i++) live += int64_t(batch->start_pos[i]) + 1;
-        for (rast_model *h : g->models) {
-          const int64_t bytes = live * ranks_kv_bytes_per_position(*h);
-          cost.kv_read_bytes += bytes;
-          cost.kv_live_bytes += bytes;
-        }
-      } catch (const std::exception &) {
-        if (g->graphs->bucket_for(g, batch) > 0) throw;
-        bucket = 0;  // the capture failed and turned graphs off (rast_group_info): run eagerly
-      }
-    }
-    if (bucket == 0) {
-      StepInput in = lay_out_step_input(limits, batch, RAST_LOGITS_LAST);
-      std::vector<double> u(n);
-      for (int32_t i = 0; i < n; i++)
-        u[i] = seeded_uniform(seeds[i], int64_t(batch->start_pos[i]) + batch->seq_lens[i]);
-      at::Tensor uniforms = at::from_blob(u.data(), {n}, at::kDouble).to(base.device);
-      step = step_rows_to_host(group_device_step(g, in, uniforms, params, &cost), g, uniforms,
-                               params, n, rows);
-      if (out_logits) copy_out(out_logits, step.result.combined);
-    }
-    const int64_t width = step.packed.size(1), stats = width - 3;
-    for (int32_t i = 0; i < n; i++) {
-      const float *row = &rows[i * width];
-      out_tokens[i] = static_cast<int32_t>(row[1] != 0 ? row[1] : row[0]);
-      if (out_stats) memcpy(out_stats + i * stats, row + 3, sizeof(float) * stats);
-    }
+    if (g->pipeline.pending() > 0)
+      fail(RAST_E_INVALID_ARGUMENT, "Launched steps are still waiting; rast_group_step_wait for "
+                                    "them first");
+    const int64_t copies = blocking_copies.load();
+    g->pipeline.launch(g, batch, nullptr, seeds, sampling_params(g, sampling, out_stats != nullptr));
+    int64_t n = 0;
+    DeviceStep step = g->pipeline.wait(g, out_tokens, out_stats, &n);
+    if (out_logits) copy_out(out_logits, step.result.combined.narrow(0, 0, n));
+    g->stats.models.blocking_copies = blocking_copies.load() - copies;
     // The debugger's rows (a graph's outputs hold padding rows past n).
     g->last = step.result;
     g->last.combined = step.result.combined.narrow(0, 0, n);
@@ -159,18 +140,35 @@ int32_t rast_group_step(rast_group *g, const rast_batch *batch, const uint64_t *
       g->last_pos.push_back(step.pos[i].narrow(0, 0, n));
       g->last_neg.push_back(step.neg[i].narrow(0, 0, n));
     }
-    cost.ops = ops_counted() - ops;
-    cost.blocking_copies = blocking_copies.load() - copies;
-    cost.ns = now_ns() - start;
-    // With a graph, forwards and sampling are one replay: all of it counts as forward time.
-    const int64_t forwarded = bucket > 0 ? now_ns() : step.forwarded_at;
-    g->stats = {forwarded - start, now_ns() - forwarded, cost, bucket};
+  });
+}
+
+int32_t rast_group_step_launch(rast_group *g, const rast_batch *batch, const int32_t *feed,
+                               const uint64_t *seeds, const rast_sampling *sampling,
+                               int32_t want_stats) {
+  return guarded(g ? &g->error : nullptr, [&] {
+    if (!g || !batch || !seeds || !sampling)
+      fail(RAST_E_INVALID_ARGUMENT, "rast_group_step_launch: NULL argument");
+    g->pipeline.launch(g, batch, feed, seeds, sampling_params(g, sampling, want_stats != 0));
+  });
+}
+
+int32_t rast_group_step_wait(rast_group *g, int32_t *out_tokens, float *out_stats) {
+  // The common case needs no libtorch work, so it runs here, beside a launch the compute thread
+  // may be running; the rest (errors, resampling, a rerun) goes to the compute thread.
+  if (g && g->pipeline.try_wait(g, out_tokens, out_stats)) return RAST_OK;
+  return guarded(g ? &g->error : nullptr, [&] {
+    if (!g) fail(RAST_E_INVALID_ARGUMENT, "rast_group_step_wait: the group handle is NULL");
+    g->pipeline.wait(g, out_tokens, out_stats, nullptr);
   });
 }
 
 int32_t rast_group_configure(rast_group *g, const char *options_json) {
   return guarded(g ? &g->error : nullptr, [&] {
     if (!g) fail(RAST_E_INVALID_ARGUMENT, "rast_group_configure: the group handle is NULL");
+    if (g->pipeline.pending() > 0)
+      fail(RAST_E_INVALID_ARGUMENT, "Launched steps are still waiting; rast_group_step_wait for "
+                                    "them before configuring the group");
     g->graphs = std::make_unique<DecodeGraphs>(parse_graph_settings(options_json));
   });
 }

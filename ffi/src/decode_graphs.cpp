@@ -63,8 +63,10 @@ int64_t bucket_of(int64_t n, int64_t max_batch) {
 struct Graph {
   int64_t B = 0, W = 0;   // sequences, block table width
   at::Tensor host, dev;   // [L] int64: pinned staging and its device copy, laid out as
-                          // tokens | positions | KV rows | uniforms (float64 bits) | int32 area:
-                          // block table [B, W] | keys per sequence [B] | their prefix sums [B + 1]
+                          // tokens | positions | KV rows | uniforms (float64 bits) | feed | int32
+                          // area: block table [B, W] | keys per sequence [B] | their prefix sums
+  at::cuda::CUDAEvent staged;  // the staging buffer's last copy: refill only once it has run
+  std::shared_ptr<uint64_t> replays = std::make_shared<uint64_t>(0);
   at::Tensor rows, cu_q;  // constants: [B] int64 0..B-1, [B + 1] int32 0..B
   StepInput in;
   at::Tensor uniforms;    // [B] float64, a view of dev
@@ -93,7 +95,7 @@ struct DecodeGraphs::Impl {
     auto gr = std::make_unique<Graph>();
     gr->B = B;
     gr->W = W;
-    const int64_t ints = B * W + 2 * B + 1, L = 4 * B + (ints + 1) / 2;
+    const int64_t ints = B * W + 2 * B + 1, L = 5 * B + (ints + 1) / 2;
     auto longs = at::TensorOptions().dtype(at::kLong).device(device);
     gr->host = at::zeros({L}, at::TensorOptions().dtype(at::kLong).pinned_memory(true));
     gr->dev = at::zeros({L}, longs);
@@ -109,7 +111,7 @@ struct DecodeGraphs::Impl {
     in.write_rows = gr->dev.narrow(0, 2 * B, B);
     in.rows = gr->rows;
     gr->uniforms = gr->dev.narrow(0, 3 * B, B).view(at::kDouble);
-    at::Tensor area = gr->dev.narrow(0, 4 * B, L - 4 * B).view(at::kInt);
+    at::Tensor area = gr->dev.narrow(0, 5 * B, L - 5 * B).view(at::kInt);
     in.block_table = area.narrow(0, 0, B * W).view({B, W});
     in.seqused_k = area.narrow(0, B * W, B);
     in.cu_seqlens_k = area.narrow(0, B * W + B, B + 1);
@@ -119,15 +121,18 @@ struct DecodeGraphs::Impl {
     return gr;
   }
 
-  // Lays the batch out in the staging buffer; rows n.. pad with the scratch block.
-  static void fill(Graph &gr, const rast_batch *batch, const uint64_t *seeds, int32_t bs,
-                   int32_t scratch) {
+  // Lays the batch out in the staging buffer; rows n.. pad with the scratch block. Returns
+  // whether any row is fed from the step before.
+  static bool fill(Graph &gr, const rast_batch *batch, const uint64_t *seeds,
+                   const int32_t *feed, int32_t bs, int32_t scratch) {
     const int64_t B = gr.B, W = gr.W, n = batch->n_seqs, Wc = batch->max_blocks;
+    gr.staged.synchronize();  // a launch before this one may still be copying from it
     int64_t *h = gr.host.data_ptr<int64_t>();
-    int32_t *table = reinterpret_cast<int32_t *>(h + 4 * B), *used = table + B * W,
+    int32_t *table = reinterpret_cast<int32_t *>(h + 5 * B), *used = table + B * W,
             *cu_k = used + B;
     std::fill(table, table + B * W, 0);
     cu_k[0] = 0;
+    bool fed = false;
     for (int64_t i = 0; i < B; i++) {
       int64_t token = 0, pos = 0, row = int64_t(scratch) * bs;
       double u = 0.0;
@@ -144,9 +149,12 @@ struct DecodeGraphs::Impl {
       h[B + i] = pos;
       h[2 * B + i] = row;
       std::memcpy(&h[3 * B + i], &u, sizeof u);
+      h[4 * B + i] = i < n && feed ? feed[i] : -1;
+      fed = fed || h[4 * B + i] >= 0;
       used[i] = static_cast<int32_t>(pos + 1);
       cu_k[i + 1] = cu_k[i] + used[i];
     }
+    return fed;
   }
 
   // The step's body in capture, with the stream left out of capture mode whatever happens.
@@ -193,9 +201,10 @@ int64_t DecodeGraphs::bucket_for(rast_group *g, const rast_batch *batch) const {
   return bucket_of(batch->n_seqs, s.max_batch);
 }
 
-DeviceStep DecodeGraphs::step(rast_group *g, const rast_batch *batch, const uint64_t *seeds,
-                               const SamplingParams &params, int64_t bucket,
-                               std::vector<float> &rows, float *out_logits) {
+DeviceStep DecodeGraphs::launch(rast_group *g, const rast_batch *batch, const uint64_t *seeds,
+                                 const int32_t *feed, const at::Tensor &fed_from,
+                                 const SamplingParams &params, int64_t bucket,
+                                 const std::function<void(const DeviceStep &)> &issued) {
   Impl &I = *impl_;
   const Model &base = g->base->model;
   const int32_t bs = base.cache.block_size;
@@ -209,35 +218,46 @@ DeviceStep DecodeGraphs::step(rast_group *g, const rast_batch *batch, const uint
   }
   const auto index = static_cast<c10::DeviceIndex>(std::max<int>(0, base.device.index()));
   if (!I.stream) I.stream = c10::cuda::getStreamFromPool(/*isHighPriority=*/false, index);
-  // The graphs' stream starts after what the caller's stream has issued (prefill, block copies);
-  // the blocking copy at the end leaves it idle before the caller's next work.
-  at::cuda::CUDAEvent ready;
-  ready.record(c10::cuda::getCurrentCUDAStream(index));
+  // The graphs' stream starts after what the caller's stream has issued (prefill, block copies).
+  c10::cuda::CUDAStream caller = c10::cuda::getCurrentCUDAStream(index);
+  at::cuda::CUDAEvent ready, done;
+  ready.record(caller);
   ready.block(*I.stream);
-  c10::cuda::CUDAStreamGuard guard(*I.stream);
-
-  SamplingParams p = params;
-  p.full_sort = false;
-  auto &slot = I.graphs[key_of(bucket, p)];
-  const bool fresh = !slot;
-  if (fresh) slot = I.make(bucket, (I.settings.max_seq_len + bs - 1) / bs, bs, base.device);
-  Graph &gr = *slot;
-  Impl::fill(gr, batch, seeds, bs, base.cache.n_blocks);
-  gr.dev.copy_(gr.host, /*non_blocking=*/true);
-  if (fresh) {
-    try {
-      I.capture(gr, g, p);
-    } catch (const std::exception &e) {
-      I.disabled = std::string("capture of the ") + std::to_string(bucket) + "-sequence graph failed: " + e.what();
-      I.graphs.erase(key_of(bucket, p));
-      throw;
+  DeviceStep out;
+  {
+    c10::cuda::CUDAStreamGuard guard(*I.stream);
+    SamplingParams p = params;
+    p.full_sort = false;
+    auto &slot = I.graphs[key_of(bucket, p)];
+    const bool fresh = !slot;
+    if (fresh) slot = I.make(bucket, (I.settings.max_seq_len + bs - 1) / bs, bs, base.device);
+    Graph &gr = *slot;
+    const bool fed = Impl::fill(gr, batch, seeds, feed, bs, base.cache.n_blocks);
+    gr.dev.copy_(gr.host, /*non_blocking=*/true);
+    gr.staged.record(*I.stream);
+    if (fed) {  // the fed rows' tokens from the step before's samples, still on the device
+      const int64_t n = batch->n_seqs;
+      at::Tensor rows = gr.dev.narrow(0, 4 * gr.B, n), tokens = gr.in.tokens.narrow(0, 0, n);
+      tokens.copy_(at::where(rows >= 0, fed_from.index_select(0, rows.clamp_min(0)), tokens));
     }
+    if (fresh) {
+      try {
+        I.capture(gr, g, p);
+      } catch (const std::exception &e) {
+        I.disabled = std::string("capture of the ") + std::to_string(bucket) + "-sequence graph failed: " + e.what();
+        I.graphs.erase(key_of(bucket, p));
+        throw;
+      }
+    }
+    gr.graph->replay();
+    out = gr.out;
+    out.replays = gr.replays;
+    out.replay = ++*gr.replays;
+    issued(out);
+    done.record(*I.stream);
   }
-  gr.graph->replay();
-  const int64_t n = batch->n_seqs;
-  DeviceStep done = step_rows_to_host(gr.out, g, gr.uniforms, p, n, rows);
-  if (out_logits) copy_out(out_logits, done.result.combined.narrow(0, 0, n));
-  return done;
+  done.block(caller);
+  return out;
 }
 
 std::string DecodeGraphs::info_json() const {
@@ -265,8 +285,9 @@ DecodeGraphs::~DecodeGraphs() = default;
 
 int64_t DecodeGraphs::bucket_for(rast_group *, const rast_batch *) const { return 0; }
 
-DeviceStep DecodeGraphs::step(rast_group *, const rast_batch *, const uint64_t *,
-                               const SamplingParams &, int64_t, std::vector<float> &, float *) {
+DeviceStep DecodeGraphs::launch(rast_group *, const rast_batch *, const uint64_t *,
+                                 const int32_t *, const at::Tensor &, const SamplingParams &,
+                                 int64_t, const std::function<void(const DeviceStep &)> &) {
   fail(RAST_E_UNSUPPORTED, "This build of the shim has no CUDA graphs");
 }
 

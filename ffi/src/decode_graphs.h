@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -46,14 +47,17 @@ class DecodeGraphs {
   // The bucket this step would replay, or 0 when it runs eagerly.
   int64_t bucket_for(rast_group *g, const rast_batch *batch) const;
 
-  // Runs the step through its bucket's graph, capturing it first when needed; the batch is
-  // checked already. rows receives the n_seqs packed rows (DeviceStep), out_logits (may be
-  // null) the combined logits [n_seqs, base vocab]. The result's rows past n_seqs are padding;
-  // it stays valid until the next step replays a graph. A failed capture throws and turns graphs off for the
-  // group (info_json says why); the caller then runs the step eagerly.
-  DeviceStep step(rast_group *g, const rast_batch *batch, const uint64_t *seeds,
-                   const SamplingParams &params, int64_t bucket, std::vector<float> &rows,
-                   float *out_logits);
+  // Issues the step through its bucket's graph, capturing it first when needed; the batch is
+  // checked already. Rows with feed[i] >= 0 (feed may be null) take their token on the device
+  // from fed_from[feed[i]] ([B_prev] int64, the step before's samples). issued(out) runs on the
+  // graph's stream right after the replay (to start the copy of the rows out); the caller's
+  // stream then waits for the graph's, so later work there follows the step. The result's rows
+  // past n_seqs are padding; they stay valid until the graph's next replay (DeviceStep::intact).
+  // A failed capture throws and turns graphs off for the group (info_json says why); the caller
+  // then runs the step eagerly.
+  DeviceStep launch(rast_group *g, const rast_batch *batch, const uint64_t *seeds,
+                    const int32_t *feed, const at::Tensor &fed_from, const SamplingParams &params,
+                    int64_t bucket, const std::function<void(const DeviceStep &)> &issued);
 
   // For rast_group_info: {"enabled":..,"maxBatch":..,"maxSeqLen":..,"captured":[buckets],
   // "disabled":"why graphs stopped" or null}.

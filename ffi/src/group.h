@@ -11,6 +11,7 @@
 #include "decode_graphs.h"
 #include "rast_step.h"
 #include "side_stream.h"
+#include "step_pipeline.h"
 
 struct rast_group {
   rast_model *base = nullptr;
@@ -25,6 +26,7 @@ struct rast_group {
   rast_step_stats stats{};               // what the last step cost
   std::unique_ptr<rast::DecodeGraphs> graphs;  // rast_group_configure's CUDA graphs (off at init)
   rast::SideStream side;                       // where the pair models run on a GPU
+  rast::StepPipeline pipeline;                 // steps launched and not yet waited for
 };
 
 namespace rast {
@@ -39,6 +41,11 @@ struct DeviceStep {
   StepResult result;
   at::Tensor packed;
   int64_t forwarded_at = 0;         // now_ns() when the forward passes were issued
+  // A graph's outputs are its own buffers, rewritten by its next replay: replays counts them,
+  // `replay` is this step's.
+  std::shared_ptr<const uint64_t> replays;
+  uint64_t replay = 0;
+  bool intact() const { return !replays || *replays == replay; }
 };
 
 // Every distinct model once on the input (on a GPU the pair models on a second stream beside the
