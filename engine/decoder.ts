@@ -36,6 +36,8 @@ export interface DecoderLimits {
   onNotice?: (message: string) => void;
   /** CUDA graphs for decode steps where the shim can (default true; `--enforce-eager` false). */
   cudaGraphs?: boolean;
+  /** A pipelined step's tokens fed on the device (default on a GPU) or from the host. */
+  deviceFeed?: boolean;
 }
 
 /** Counters for tests and benchmarks. */
@@ -151,6 +153,7 @@ export class RastDecoder implements RastEngine {
       cudaGraphs: this.limits.cudaGraphs !== false,
       maxBatch: Math.max(1, this.#concurrency(requests)),
       maxSeqLen: maxLen,
+      ...(this.limits.deviceFeed !== undefined ? { deviceFeed: this.limits.deviceFeed } : {}),
     });
     this.pool = size;
     this.limits.onNotice?.(poolNotice(size, maxLen, this.limits.maxConcurrent));

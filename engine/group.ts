@@ -37,6 +37,8 @@ export interface GraphSettings {
   cudaGraphs: boolean;
   maxBatch: number;
   maxSeqLen: number;
+  /** Pipelined steps take fed tokens on the device (default on a GPU) or from the host. */
+  deviceFeed?: boolean;
 }
 
 /** What rast_group_info says of the graphs. */
@@ -125,11 +127,23 @@ export class RastGroup {
 
   /** The graphs' state: settings, the buckets captured, why capture stopped (if it did). */
   graphsInfo(): GraphsInfo {
+    return this.#info().graphs;
+  }
+
+  /**
+   * Of the steps waited for so far: those whose top-p nucleus outgrew the sampler's prefilter
+   * (resampled with the full sort), and those run again (a pipelined step fed a corrected token).
+   */
+  stepCounts(): { resampled: number; rerun: number } {
+    return this.#info().steps;
+  }
+
+  #info(): { graphs: GraphsInfo; steps: { resampled: number; rerun: number } } {
     const p = this.#live();
-    return (readJson(
+    return readJson(
       (buf, cap, len) => lib().rast_group_info(p, buf, cap, new Uint8Array(len.buffer)),
       groupError(p),
-    ) as { graphs: GraphsInfo }).graphs;
+    ) as { graphs: GraphsInfo; steps: { resampled: number; rerun: number } };
   }
 
   /** Copies block src[i] into dst[i] in every model (copy on write of a shared block). */

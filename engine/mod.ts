@@ -44,6 +44,9 @@ export interface EngineOptions {
   deterministic?: boolean;
   /** No CUDA graphs: every decode step runs eagerly (vLLM's --enforce-eager). */
   enforceEager?: boolean;
+  /** Pipelined steps take fed tokens on the device (default on a GPU; true on a CPU runs the
+   * GPU's path, for tests) or from the host. */
+  deviceFeed?: boolean;
   threads?: number;
   /** Receives one-line notices for the user (the vocab report). */
   onNotice?: (message: string) => void;
@@ -173,6 +176,7 @@ export async function openEngine(options: EngineOptions): Promise<OpenedEngine> 
       deviceMemory: () => deviceMemory(device),
       onNotice: options.onNotice,
       cudaGraphs: !options.enforceEager,
+      deviceFeed: options.deviceFeed,
     });
     let closed = false;
     return {

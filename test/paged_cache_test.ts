@@ -74,18 +74,23 @@ Deno.test("a pool too small for all samples preempts and resumes them, token for
   }
   // 53 positions need 14 blocks of 4: a pool of 20 holds one long sequence and a bit.
   const bytesPerBlock = 4 * 3072;
-  const tight = await trio({
-    deterministic: true,
-    blockSize: 4,
-    kvMemoryBytes: 20 * bytesPerBlock,
-  });
-  try {
-    const got = await run(tight, requests, options);
-    assert.equal(tight.decoder.pool?.blocks, 20);
-    assert.ok(tight.decoder.counters.preemptions > 0, "the tiny pool forced preemption");
-    assert.deepEqual(got, reference);
-  } finally {
-    tight.close();
+  // deviceFeed: pipelined steps fed on the device, as on a GPU, where a sequence preempted for
+  // the next step still has its last token on the way.
+  for (const deviceFeed of [false, true]) {
+    const tight = await trio({
+      deterministic: true,
+      blockSize: 4,
+      kvMemoryBytes: 20 * bytesPerBlock,
+      deviceFeed,
+    });
+    try {
+      const got = await run(tight, requests, options);
+      assert.equal(tight.decoder.pool?.blocks, 20);
+      assert.ok(tight.decoder.counters.preemptions > 0, "the tiny pool forced preemption");
+      assert.deepEqual(got, reference, `deviceFeed ${deviceFeed}`);
+    } finally {
+      tight.close();
+    }
   }
 });
 

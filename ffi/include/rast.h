@@ -241,7 +241,10 @@ int32_t rast_group_step_launch(rast_group *g, const rast_batch *batch, const int
 int32_t rast_group_step_wait(rast_group *g, int32_t *out_tokens, float *out_stats);
 
 /* CUDA graphs for decode steps (off until asked for). options_json: {"cudaGraphs":bool,
- * "maxBatch":N, "maxSeqLen":N}. With cudaGraphs true, a decode step (one token per sequence) of at
+ * "maxBatch":N, "maxSeqLen":N, "deviceFeed":bool}. deviceFeed: where a pipelined step's fed
+ * tokens are taken (rast_group_step_launch): true on the device, false from the host rows of
+ * the step before (settled first); by default on the device on a GPU and on the host on a CPU,
+ * always on the host with ranks in other processes. With cudaGraphs true, a decode step (one token per sequence) of at
  * most maxBatch sequences, none past position maxSeqLen - 1, replays the CUDA graph of its batch
  * bucket (1, 2, 4, 8, then multiples of 8), captured on that bucket's first step: the three
  * forward passes, combine, sampling and statistics in one launch, inputs through one
@@ -253,7 +256,10 @@ int32_t rast_group_step_wait(rast_group *g, int32_t *out_tokens, float *out_stat
 int32_t rast_group_configure(rast_group *g, const char *options_json);
 
 /* The group's facts as JSON: {"graphs":{"enabled":bool,"maxBatch":N,"maxSeqLen":N,
- * "captured":[buckets],"disabled":"why graphs stopped"|null}}. Buffer rules of
+ * "captured":[buckets],"disabled":"why graphs stopped"|null},"steps":{"resampled":N,"rerun":N}}
+ * (steps: of the steps waited for so far, those whose top-p nucleus outgrew the prefilter and
+ * were resampled with the full sort, and those run again: a pipelined step fed a corrected
+ * token, or a graph's step whose logits a later replay had rewritten). Buffer rules of
  * rast_runtime_info. */
 int32_t rast_group_info(rast_group *g, char *buf, int64_t cap, int64_t *len);
 

@@ -176,7 +176,9 @@ int32_t rast_group_configure(rast_group *g, const char *options_json) {
 int32_t rast_group_info(rast_group *g, char *buf, int64_t cap, int64_t *len) {
   return guarded(g ? &g->error : nullptr, [&] {
     if (!g) fail(RAST_E_INVALID_ARGUMENT, "rast_group_info: the group handle is NULL");
-    write_text("{\"graphs\":" + g->graphs->info_json() + "}", buf, cap, len);
+    write_text("{\"graphs\":" + g->graphs->info_json() + ",\"steps\":" +
+                   g->pipeline.info_json() + "}",
+               buf, cap, len);
   });
 }
 

@@ -27,6 +27,11 @@ GraphSettings parse_graph_settings(const char *options_json) {
   if (!options_json || !*options_json) return s;
   const Json j = parse_options(options_json, "Group options");
   read_bool_option(j, "cudaGraphs", s.enabled);
+  if (!j["deviceFeed"].is_null()) {
+    bool on = false;
+    read_bool_option(j, "deviceFeed", on);
+    s.device_feed = on ? 1 : 0;
+  }
   auto whole = [&](const char *key, int32_t &out) {
     const Json &v = j[key];
     if (v.is_null()) return;
@@ -188,6 +193,8 @@ DecodeGraphs::DecodeGraphs(const GraphSettings &settings) : impl_(std::make_uniq
 
 DecodeGraphs::~DecodeGraphs() = default;
 
+const GraphSettings &DecodeGraphs::settings() const { return impl_->settings; }
+
 int64_t DecodeGraphs::bucket_for(rast_group *g, const rast_batch *batch) const {
   const GraphSettings &s = impl_->settings;
   if (!s.enabled || !impl_->disabled.empty()) return 0;
@@ -282,6 +289,8 @@ DecodeGraphs::DecodeGraphs(const GraphSettings &settings) : impl_(std::make_uniq
 }
 
 DecodeGraphs::~DecodeGraphs() = default;
+
+const GraphSettings &DecodeGraphs::settings() const { return impl_->settings; }
 
 int64_t DecodeGraphs::bucket_for(rast_group *, const rast_batch *) const { return 0; }
 

@@ -32,9 +32,14 @@ struct GraphSettings {
   bool enabled = false;
   int32_t max_batch = 0;    // the largest bucket covers this many sequences
   int32_t max_seq_len = 0;  // positions a sequence may reach (sizes the static block tables)
+  // Pipelined steps' fed tokens (step_pipeline.h): taken on the device (1), from the host rows
+  // of the step before (0), or -1: on the device on a GPU, on the host on a CPU. Ranks in other
+  // processes always take them from the host.
+  int32_t device_feed = -1;
 };
 
-// {"cudaGraphs": bool, "maxBatch": N, "maxSeqLen": N}; one-line errors for bad values.
+// {"cudaGraphs": bool, "maxBatch": N, "maxSeqLen": N, "deviceFeed": bool}; one-line errors for
+// bad values.
 GraphSettings parse_graph_settings(const char *options_json);
 
 class DecodeGraphs {
@@ -43,6 +48,8 @@ class DecodeGraphs {
   ~DecodeGraphs();
   DecodeGraphs(const DecodeGraphs &) = delete;
   DecodeGraphs &operator=(const DecodeGraphs &) = delete;
+
+  const GraphSettings &settings() const;
 
   // The bucket this step would replay, or 0 when it runs eagerly.
   int64_t bucket_for(rast_group *g, const rast_batch *batch) const;

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <optional>
 
 #include "group.h"
 
@@ -34,6 +35,9 @@ struct Launched {
   at::cuda::CUDAEvent copied;  // the copy of host_rows has landed
 #endif
   bool stale = false;  // a fed row took a token its step's wait then corrected: run it again
+  // Rows whose token the step after may have taken wrongly from the device: every row of a step
+  // run again (its K/V changed with its inputs), the resampled rows of an inexact one.
+  std::vector<bool> changed;
   rast_forward_stats cost{};
   int64_t started_ns = 0, launched_ns = 0, ops = 0, copies = 0;  // ops and blocking copies
 
@@ -58,6 +62,16 @@ struct Launched {
 
 using Record = std::shared_ptr<Launched>;
 
+// Whether a step's fed tokens are taken on the host rather than on the device: by default on a
+// CPU (the step before is done when its launch returns), and always where ranks in other
+// processes are sent the batch's tokens.
+bool host_fed(const rast_group *g) {
+  for (const rast_model *h : g->models)
+    if (h->world_model > 0) return true;
+  const int32_t setting = g->graphs->settings().device_feed;
+  return setting < 0 ? !g->base->model.device.is_cuda() : setting == 0;
+}
+
 // The uniforms of a step: one per sequence, from its seed and the position it samples.
 at::Tensor uniforms_of(const Launched &s, const at::Device &device) {
   std::vector<double> u(s.n);
@@ -80,18 +94,43 @@ void copy_rows_out(Launched &s) {
   }
 }
 
+// A step's corrected outputs: its rows resampled with the full sort, or the step run again.
+struct Corrected {
+  DeviceStep step;
+  at::Tensor rows;  // [n, width] float32 on the host
+  bool rerun = false;
+};
+
 // The step run eagerly from its kept inputs (every token known by now): a stale step, or a
 // graph's step whose outputs a later replay rewrote. full_sort samples every row exactly.
-void rerun(rast_group *g, Launched &s, bool full_sort) {
+Corrected rerun(rast_group *g, const Launched &s, const at::Tensor &uniforms, bool full_sort) {
   const rast_batch batch = s.batch();
   StepInput in = lay_out_step_input(group_limits(g), &batch, RAST_LOGITS_LAST);
   SamplingParams p = s.params;
   p.full_sort = full_sort;
   std::vector<float> rows;
-  s.step = step_rows_to_host(group_device_step(g, in, s.uniforms, p, nullptr), g, s.uniforms,
-                             p, s.n, rows);
-  s.host_rows = at::from_blob(rows.data(), {s.n, s.step.packed.size(1)}, at::kFloat).clone();
-  s.stale = false;
+  Corrected c;
+  c.step = step_rows_to_host(group_device_step(g, in, uniforms, p, nullptr), g, uniforms, p,
+                             s.n, rows);
+  c.rows = at::from_blob(rows.data(), {s.n, c.step.packed.size(1)}, at::kFloat).clone();
+  c.rerun = true;
+  return c;
+}
+
+// On the compute thread, for a step whose rows are on the host: nothing when they are exact as
+// sampled, else its corrected outputs.
+std::optional<Corrected> correct(rast_group *g, const Launched &s, at::Tensor &uniforms) {
+  if (!s.stale && !s.inexact()) return std::nullopt;
+  if (!uniforms.defined()) uniforms = uniforms_of(s, g->base->model.device);
+  if (s.stale) return rerun(g, s, uniforms, /*full_sort=*/false);
+  if (!s.step.intact()) return rerun(g, s, uniforms, /*full_sort=*/true);  // logits rewritten
+  Corrected c;
+  c.step = s.step;
+  resample_full(c.step, g, uniforms, s.params);
+  std::vector<float> rows(static_cast<size_t>(s.n * s.width()));
+  copy_out(rows.data(), c.step.packed.narrow(0, 0, s.n));
+  c.rows = at::from_blob(rows.data(), {s.n, s.width()}, at::kFloat).clone();
+  return c;
 }
 
 }  // namespace
@@ -103,6 +142,7 @@ struct StepPipeline::Impl {
   // The last waited step's tokens, for a launch fed from it after its wait.
   uint64_t final_id = 0;
   std::vector<int32_t> final_tokens;
+  int64_t resampled = 0, reruns = 0;  // rast_group_info's figures (mutex held)
 
   // The waited step's tokens go to the step fed from it (its rerun needs them) or, if that one
   // is not launched yet, wait in final_tokens. changed: rows whose token differs from the one
@@ -123,8 +163,7 @@ struct StepPipeline::Impl {
   }
 
   // Copies a waited step's rows to the caller and settles it (mutex held).
-  void hand_over(rast_group *g, const Launched &s, int32_t *out_tokens, float *out_stats,
-                 const std::vector<bool> &changed) {
+  void hand_over(rast_group *g, const Launched &s, int32_t *out_tokens, float *out_stats) {
     const int64_t width = s.width(), stats = width - 3;
     std::vector<int32_t> tokens(s.n);
     for (int64_t i = 0; i < s.n; i++) {
@@ -133,7 +172,7 @@ struct StepPipeline::Impl {
       out_tokens[i] = tokens[i];
       if (out_stats) memcpy(out_stats + i * stats, row + 3, sizeof(float) * stats);
     }
-    settle(s, tokens, changed);
+    settle(s, tokens, s.changed);
     blocking_copies.fetch_add(1, std::memory_order_relaxed);  // the rows' copy, waited for
     rast_forward_stats cost = s.cost;
     cost.ops = s.ops;
@@ -141,6 +180,30 @@ struct StepPipeline::Impl {
     const int64_t now = now_ns();
     cost.ns = now - s.started_ns;
     g->stats = {s.launched_ns - s.started_ns, now - s.launched_ns, cost, s.bucket};
+  }
+
+  // Puts a correction in place (mutex held): the rows the step after must not have taken.
+  void commit(Launched &s, Corrected c) {
+    std::vector<bool> changed(s.n, s.stale);
+    for (int64_t i = 0; i < s.n; i++)
+      changed[i] = changed[i] || c.rows.data_ptr<float>()[i * c.rows.size(1)] != s.row(i)[0];
+    resampled += s.stale ? 0 : 1;
+    reruns += c.rerun ? 1 : 0;
+    s.step = std::move(c.step);
+    s.host_rows = std::move(c.rows);
+    s.stale = false;
+    for (int64_t i = 0; i < s.n; i++) s.changed[i] = s.changed[i] || changed[i];
+  }
+
+  // On the compute thread: corrects a step now (its rows are on the host or soon will be), so
+  // the step after can take its tokens from the host.
+  void settle_early(rast_group *g, Launched &s) {
+    s.wait_copy();
+    at::Tensor uniforms = s.uniforms;
+    std::optional<Corrected> c = correct(g, s, uniforms);
+    std::lock_guard<std::mutex> lock(mutex);
+    s.uniforms = uniforms;
+    if (c) commit(s, std::move(*c));
   }
 
   Record front(rast_group *g, int32_t *out_tokens, float *out_stats) const {
@@ -164,6 +227,12 @@ int64_t StepPipeline::pending() const {
   return static_cast<int64_t>(impl_->records.size());
 }
 
+std::string StepPipeline::info_json() const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  return "{\"resampled\":" + std::to_string(impl_->resampled) + ",\"rerun\":" +
+         std::to_string(impl_->reruns) + "}";
+}
+
 void StepPipeline::reset() {
   std::lock_guard<std::mutex> lock(impl_->mutex);
   impl_->records.clear();
@@ -181,6 +250,7 @@ void StepPipeline::launch(rast_group *g, const rast_batch *batch, const int32_t 
   auto s = std::make_shared<Launched>();
   const int64_t n = batch->n_seqs;
   s->n = n;
+  s->changed.assign(n, false);
   s->params = params;
   s->started_ns = started;
   s->max_blocks = batch->max_blocks;
@@ -229,6 +299,21 @@ void StepPipeline::launch(rast_group *g, const rast_batch *batch, const int32_t 
     } else {
       s->feed.assign(n, -1);
     }
+  }
+  // Where the fed tokens must be on the host (a CPU group, whose step before is done already;
+  // ranks in other processes, which are sent the batch's tokens) the step before is settled now
+  // and its tokens are read from its rows.
+  if (before && host_fed(g)) {
+    I.settle_early(g, *before);
+    std::lock_guard<std::mutex> lock(I.mutex);
+    for (int64_t i = 0; i < n; i++) {
+      if (s->feed[i] < 0) continue;
+      const float *row = before->row(s->feed[i]);
+      s->tokens[i] = row[1] != 0 ? 0 : static_cast<int32_t>(row[0]);  // a non-finite row's
+    }                                                                   // follower is dropped
+    s->feed.assign(n, -1);
+    s->fed_from = 0;
+    before.reset();
   }
   const rast_batch mine = s->batch();
   const BatchLimits limits = group_limits(g);
@@ -296,7 +381,7 @@ bool StepPipeline::try_wait(rast_group *g, int32_t *out_tokens, float *out_stats
   }
   std::lock_guard<std::mutex> lock(I.mutex);
   if (I.records.empty() || I.records.front() != s || s->stale || s->inexact()) return false;
-  I.hand_over(g, *s, out_tokens, out_stats, std::vector<bool>(s->n, false));
+  I.hand_over(g, *s, out_tokens, out_stats);
   I.records.pop_front();
   return true;
 }
@@ -311,30 +396,12 @@ DeviceStep StepPipeline::wait(rast_group *g, int32_t *out_tokens, float *out_sta
   }
   s->wait_copy();
   const int64_t ops = ops_counted(), copies = blocking_copies.load();
-  // Rows whose token the step after may have taken wrongly from the device: every row of a step
-  // run again (its K/V changed with its inputs), the resampled rows of an inexact one.
-  std::vector<bool> changed(s->n, false);
-  if (s->stale || s->inexact()) {
-    if (!s->uniforms.defined()) s->uniforms = uniforms_of(*s, g->base->model.device);
-    std::vector<float> before(s->row(0), s->row(0) + s->n * s->width());
-    if (s->stale) {
-      rerun(g, *s, /*full_sort=*/false);
-      changed.assign(s->n, true);
-    } else if (s->step.intact()) {
-      resample_full(s->step, g, s->uniforms, s->params);
-      std::vector<float> rows(before.size());
-      copy_out(rows.data(), s->step.packed.narrow(0, 0, s->n));
-      s->host_rows = at::from_blob(rows.data(), {s->n, s->width()}, at::kFloat).clone();
-    } else {
-      rerun(g, *s, /*full_sort=*/true);  // a later replay rewrote the graph's logits
-    }
-    for (int64_t i = 0; i < s->n; i++)
-      changed[i] = changed[i] || s->row(i)[0] != before[i * s->width()];
-  }
+  std::optional<Corrected> c = correct(g, *s, s->uniforms);
   s->ops += ops_counted() - ops;
   s->copies += blocking_copies.load() - copies;
   std::lock_guard<std::mutex> lock(I.mutex);
-  I.hand_over(g, *s, out_tokens, out_stats, changed);
+  if (c) I.commit(*s, std::move(*c));
+  I.hand_over(g, *s, out_tokens, out_stats);
   I.records.pop_front();
   if (n_out) *n_out = s->n;
   return s->step;

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "rast_step.h"
 
@@ -46,6 +47,10 @@ class StepPipeline {
 
   // Launched steps not yet waited for.
   int64_t pending() const;
+
+  // For rast_group_info: {"resampled":N,"rerun":N}, the steps waited for so far whose nucleus
+  // outgrew the prefilter (resampled with the full sort) and those run again (stale or rewritten).
+  std::string info_json() const;
 
   // Forgets every launched step (a new cache or new graphs: the rows they would feed are gone).
   void reset();
