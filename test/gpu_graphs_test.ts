@@ -1,8 +1,10 @@
 /**
  * On a CUDA build with a GPU (skipped elsewhere): the decode paths that exist only there, each
  * against the eager path it replaces.
- * - CUDA graphs: the fixture trio in bfloat16 decodes the same tokens, greedy and sampled, with
- *   graphs (one per batch bucket) as with --enforce-eager, and the graphs were really replayed.
+ * - CUDA graphs and pipelined steps fed on the device: the fixture trio in bfloat16 decodes the
+ *   same tokens, greedy and sampled, with graphs (one per batch bucket) as with --enforce-eager,
+ *   and both as eager steps fed from the host; the graphs were really replayed. At T=50 every
+ *   nucleus outgrows the sampler's prefilter, so every step is resampled and fed steps run again.
  * - The shim's kernels (residual add + RMSNorm, rope + KV write, SiLU·mul): logits within bf16
  *   tolerance of eager ATen's and the same greedy ids.
  */
@@ -40,7 +42,12 @@ async function decodeAll(
   return out;
 }
 
-for (const sampling of [{ temperature: 0, topP: 1 }, { temperature: 1, topP: 0.95 }]) {
+const SAMPLINGS = [
+  { temperature: 0, topP: 1 },
+  { temperature: 1, topP: 0.95 },
+  { temperature: 50, topP: 0.99 },
+];
+for (const sampling of SAMPLINGS) {
   Deno.test({
     name: `CUDA graphs decode the trio's tokens as the eager step does (temperature ` +
       `${sampling.temperature}, top-p ${sampling.topP})`,
@@ -49,18 +56,29 @@ for (const sampling of [{ temperature: 0, topP: 1 }, { temperature: 1, topP: 0.9
       const ref = await readSafetensors(join(FIXTURES_DIR, "reference.safetensors"));
       const prompts = [0, 1, 2].map((p) => ints(ref, `prompt${p}.ids`));
       const results = [];
-      for (const enforceEager of [true, false]) {
+      const settings = [
+        { enforceEager: true, deviceFeed: false },
+        { enforceEager: true, deviceFeed: true },
+        { enforceEager: false, deviceFeed: true },
+      ];
+      for (const { enforceEager, deviceFeed } of settings) {
         const engine = await openEngine({
           baseModel: dir("base"),
           pairs: [{ positive: dir("pos"), negative: dir("neg"), weight: 1 }],
           dtype: "bfloat16",
           device: "cuda:0",
           enforceEager,
+          deviceFeed,
         });
         try {
           results.push(await decodeAll(engine, prompts, sampling));
           const graphs = engine.decoder.group.graphsInfo();
-          console.log(`enforceEager ${enforceEager}: graphs ${JSON.stringify(graphs)}`);
+          const steps = engine.decoder.group.stepCounts();
+          console.log(
+            `enforceEager ${enforceEager} deviceFeed ${deviceFeed}: graphs ` +
+              `${JSON.stringify(graphs)} steps ${JSON.stringify(steps)}`,
+          );
+          if (sampling.temperature === 50) assert.ok(steps.resampled > 0, "nothing resampled");
           if (!enforceEager) {
             assert.equal(graphs.disabled, null);
             // 9 samples, then fewer as they finish: buckets 8 (or 16) and below were replayed.
@@ -70,9 +88,13 @@ for (const sampling of [{ temperature: 0, topP: 1 }, { temperature: 1, topP: 0.9
           engine.close();
         }
       }
-      const [eager, graphed] = results;
-      assert.equal(graphed.size, eager.size);
-      for (const [key, tokens] of eager) assert.deepEqual(graphed.get(key), tokens, key);
+      const [reference, ...others] = results;
+      for (const [i, got] of others.entries()) {
+        assert.equal(got.size, reference.size);
+        for (const [key, tokens] of reference) {
+          assert.deepEqual(got.get(key), tokens, `${JSON.stringify(settings[i + 1])} ${key}`);
+        }
+      }
     },
   });
 }

@@ -124,12 +124,13 @@ int32_t rast_group_step(rast_group *g, const rast_batch *batch, const uint64_t *
     if (g->pipeline.pending() > 0)
       fail(RAST_E_INVALID_ARGUMENT, "Launched steps are still waiting; rast_group_step_wait for "
                                     "them first");
-    const int64_t copies = blocking_copies.load();
     g->pipeline.launch(g, batch, nullptr, seeds, sampling_params(g, sampling, out_stats != nullptr));
     int64_t n = 0;
     DeviceStep step = g->pipeline.wait(g, out_tokens, out_stats, &n);
-    if (out_logits) copy_out(out_logits, step.result.combined.narrow(0, 0, n));
-    g->stats.models.blocking_copies = blocking_copies.load() - copies;
+    if (out_logits) {
+      copy_out(out_logits, step.result.combined.narrow(0, 0, n));
+      g->stats.models.blocking_copies++;
+    }
     // The debugger's rows (a graph's outputs hold padding rows past n).
     g->last = step.result;
     g->last.combined = step.result.combined.narrow(0, 0, n);

@@ -3,6 +3,7 @@
 // graphs (decode_graphs.h) run alike.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -66,6 +67,26 @@ void resample_full(DeviceStep &step, const rast_group *g, const at::Tensor &unif
 DeviceStep step_rows_to_host(const DeviceStep &step, const rast_group *g,
                              const at::Tensor &uniforms, const SamplingParams &params, int64_t n,
                              std::vector<float> &rows);
+
+// A step issued on the device (issue_group_step): its outputs, its uniforms (an eager step's; a
+// graph keeps its own) and the bucket of the graph it replayed (0: eager).
+struct IssuedStep {
+  DeviceStep step;
+  at::Tensor uniforms;
+  int64_t bucket = 0;
+};
+
+// Issues a group step for a checked batch: through its bucket's CUDA graph where one serves it,
+// else eagerly. Rows with feed[i] >= 0 (feed may be null) take their token on the device from
+// fed_from[feed[i]]. issued(step) runs where the outputs are written (a graph's stream), to start
+// the copy of its rows out; cost gets the KV traffic.
+IssuedStep issue_group_step(rast_group *g, const rast_batch *batch, const int32_t *feed,
+                            const at::Tensor &fed_from, const uint64_t *seeds,
+                            const SamplingParams &params, rast_forward_stats *cost,
+                            const std::function<void(const DeviceStep &)> &issued);
+
+// [B] float64 on `device`: each sequence's uniform, from its seed and the position it samples.
+at::Tensor step_uniforms(const rast_batch *batch, const uint64_t *seeds, const at::Device &device);
 
 // The models of a group laid out for one batch: the pool shape they share, the smallest vocab.
 BatchLimits group_limits(rast_group *g);

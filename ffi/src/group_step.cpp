@@ -29,7 +29,60 @@ at::Tensor pack(const StepResult &r, const at::Tensor &codes) {
   return at::cat(parts, 1);
 }
 
+// values on the device through pinned memory and a non-blocking copy (a pageable one would
+// wait for the steps before to finish).
+template <typename T>
+at::Tensor to_device(const std::vector<T> &values, at::ScalarType dtype, const at::Device &device) {
+  const bool cuda = device.is_cuda();
+  at::Tensor host = at::empty({static_cast<int64_t>(values.size())},
+                              at::TensorOptions().dtype(dtype).pinned_memory(cuda));
+  std::copy(values.begin(), values.end(), host.data_ptr<T>());
+  return cuda ? host.to(device, /*non_blocking=*/true) : host;
+}
+
 }  // namespace
+
+at::Tensor step_uniforms(const rast_batch *batch, const uint64_t *seeds, const at::Device &device) {
+  std::vector<double> u(batch->n_seqs);
+  for (int32_t i = 0; i < batch->n_seqs; i++)
+    u[i] = seeded_uniform(seeds[i], int64_t(batch->start_pos[i]) + batch->seq_lens[i]);
+  return to_device(u, at::kDouble, device);
+}
+
+IssuedStep issue_group_step(rast_group *g, const rast_batch *batch, const int32_t *feed,
+                            const at::Tensor &fed_from, const uint64_t *seeds,
+                            const SamplingParams &params, rast_forward_stats *cost,
+                            const std::function<void(const DeviceStep &)> &issued) {
+  IssuedStep out;
+  const int32_t n = batch->n_seqs;
+  out.bucket = g->graphs->bucket_for(g, batch);
+  if (out.bucket > 0) {
+    try {
+      out.step = g->graphs->launch(g, batch, seeds, feed, fed_from, params, out.bucket, issued);
+      int64_t live = 0;  // flash read each sequence's live keys, no more
+      for (int32_t i = 0; i < n; i++) live += int64_t(batch->start_pos[i]) + 1;
+      for (rast_model *h : g->models) {
+        const int64_t bytes = live * ranks_kv_bytes_per_position(*h);
+        cost->kv_read_bytes += bytes;
+        cost->kv_live_bytes += bytes;
+      }
+      return out;
+    } catch (const std::exception &) {
+      if (g->graphs->bucket_for(g, batch) > 0) throw;
+      out.bucket = 0;  // the capture failed and turned graphs off (rast_group_info): run eagerly
+    }
+  }
+  const at::Device device = g->base->model.device;
+  out.uniforms = step_uniforms(batch, seeds, device);
+  StepInput in = lay_out_step_input(group_limits(g), batch, RAST_LOGITS_LAST);
+  if (feed) {  // [n] the fed rows' tokens from the step before's samples
+    at::Tensor rows = to_device(std::vector<int64_t>(feed, feed + n), at::kLong, device);
+    in.tokens = at::where(rows >= 0, fed_from.index_select(0, rows.clamp_min(0)), in.tokens);
+  }
+  out.step = group_device_step(g, in, out.uniforms, params, cost);
+  issued(out.step);
+  return out;
+}
 
 BatchLimits group_limits(rast_group *g) {
   BatchLimits limits = batch_limits(g->base->model);

@@ -2,6 +2,7 @@
 // CUDA graph or eagerly, and the hand-over of their rows.
 #include "step_pipeline.h"
 
+#include <algorithm>
 #include <cstring>
 #include <deque>
 #include <mutex>
@@ -72,12 +73,9 @@ bool host_fed(const rast_group *g) {
   return setting < 0 ? !g->base->model.device.is_cuda() : setting == 0;
 }
 
-// The uniforms of a step: one per sequence, from its seed and the position it samples.
 at::Tensor uniforms_of(const Launched &s, const at::Device &device) {
-  std::vector<double> u(s.n);
-  for (int64_t i = 0; i < s.n; i++)
-    u[i] = seeded_uniform(s.seeds[i], int64_t(s.start_pos[i]) + s.seq_lens[i]);
-  return at::from_blob(u.data(), {s.n}, at::kDouble).to(device, /*non_blocking=*/false, /*copy=*/true);
+  const rast_batch batch = s.batch();
+  return step_uniforms(&batch, s.seeds.data(), device);
 }
 
 // Starts the copy of the step's first n packed rows to the host (done once `copied` is).
@@ -173,9 +171,10 @@ struct StepPipeline::Impl {
       if (out_stats) memcpy(out_stats + i * stats, row + 3, sizeof(float) * stats);
     }
     settle(s, tokens, s.changed);
-    blocking_copies.fetch_add(1, std::memory_order_relaxed);  // the rows' copy, waited for
     rast_forward_stats cost = s.cost;
     cost.ops = s.ops;
+    // The compute thread's blocking copies, and the rows' copy, waited for here. (The global
+    // counter is only moved on the compute thread, so launches beside this wait count right.)
     cost.blocking_copies = s.copies + 1;
     const int64_t now = now_ns();
     cost.ns = now - s.started_ns;
@@ -316,42 +315,16 @@ void StepPipeline::launch(rast_group *g, const rast_batch *batch, const int32_t 
     before.reset();
   }
   const rast_batch mine = s->batch();
-  const BatchLimits limits = group_limits(g);
-  check_batch(limits, &mine, RAST_LOGITS_LAST);
-  const at::Device device = g->base->model.device;
+  check_batch(group_limits(g), &mine, RAST_LOGITS_LAST);
   const int32_t *fed = before ? s->feed.data() : nullptr;
   const at::Tensor fed_from = before ? before->step.result.tokens : at::Tensor();
-
-  int64_t bucket = g->graphs->bucket_for(g, &mine);
-  if (bucket > 0) {
-    try {
-      s->step = g->graphs->launch(g, &mine, s->seeds.data(), fed, fed_from, params, bucket,
-                                  [&](const DeviceStep &out) {
-                                    s->step = out;
-                                    copy_rows_out(*s);
-                                  });
-      int64_t live = 0;  // flash read each sequence's live keys, no more
-      for (int64_t i = 0; i < n; i++) live += int64_t(s->start_pos[i]) + 1;
-      for (rast_model *h : g->models) {
-        const int64_t bytes = live * ranks_kv_bytes_per_position(*h);
-        s->cost.kv_read_bytes += bytes;
-        s->cost.kv_live_bytes += bytes;
-      }
-    } catch (const std::exception &) {
-      if (g->graphs->bucket_for(g, &mine) > 0) throw;
-      bucket = 0;  // the capture failed and turned graphs off (rast_group_info): run eagerly
-    }
-  }
-  if (bucket == 0) {
-    s->uniforms = uniforms_of(*s, device);  // (a graph's are in its inputs; a rerun makes them)
-    StepInput in = lay_out_step_input(limits, &mine, RAST_LOGITS_LAST);
-    if (fed) {  // [n] the fed rows' tokens from the step before's samples
-      at::Tensor rows = at::from_blob(s->feed.data(), {n}, at::kInt).to(device, at::kLong);
-      in.tokens = at::where(rows >= 0, fed_from.index_select(0, rows.clamp_min(0)), in.tokens);
-    }
-    s->step = group_device_step(g, in, s->uniforms, params, &s->cost);
-    copy_rows_out(*s);
-  }
+  IssuedStep issued = issue_group_step(g, &mine, fed, fed_from, s->seeds.data(), params, &s->cost,
+                                       [&](const DeviceStep &out) {
+                                         s->step = out;
+                                         copy_rows_out(*s);
+                                       });
+  s->uniforms = issued.uniforms;
+  const int64_t bucket = issued.bucket;
   s->bucket = bucket;
   s->launched_ns = bucket > 0 ? now_ns() : s->step.forwarded_at;
   s->ops = ops_counted() - ops;
