@@ -70,9 +70,10 @@ Deno.test({
   ignore: !existsSync(SHIM),
   fn: async () => {
     const data = dataDir(1);
-    // Two samples of 100 tokens; each of the first 4 processes is killed after its first 100 ms
-    // checkpoint, the fifth runs to the end.
-    const extra = ["--num-runs", "2", "--max-tokens", "100", "--max-concurrent", "2"];
+    // Two samples of 400 tokens (at 100, a resumed process could finish its share before its
+    // first 100 ms checkpoint, and the run was killed only once); each of the first 4 processes
+    // is killed after its first checkpoint, the fifth runs to the end.
+    const extra = ["--num-runs", "2", "--max-tokens", "400", "--max-concurrent", "2"];
     const reference = join(TMP, "uninterrupted");
     await runToEnd(data, reference, extra);
 
