@@ -64,15 +64,14 @@ at::Tensor add_norm(const Model &m, at::Tensor &x, const at::Tensor &pending, co
 // Whether rope + KV write is one kernel (Qwen3's q/k norm keeps the eager path on a GPU).
 bool fused_rope(const Model &m) { return cpu::fused(m) || (gpu::fused(m) && !m.cfg.qk_norm); }
 
-// Up to this many rows, float32 products on the CPU are the shim's row kernel (one pass over the
-// weight for all rows); more rows go to BLAS's GEMM, which reuses each weight block across rows.
-constexpr int64_t kRowProductMax = 4;
 
 // x: [N, in] -> [N, out]. One row is a matrix-vector product (BLAS packs the whole weight for a
 // one-row GEMM); in deterministic mode every row is, so a row's result never depends on N.
 at::Tensor linear(const Model &m, const at::Tensor &x, const at::Tensor &w, const at::Tensor &b) {
   const int64_t N = x.size(0);
-  if (cpu::fused(m) && (N <= kRowProductMax || m.deterministic) && w.is_contiguous())
+  // Up to cpu::row_product_max() rows, float32 products on the CPU are the shim's row kernel (one
+  // pass over the weight for all rows); more go to BLAS's GEMM, which reuses weight blocks.
+  if (cpu::fused(m) && (N <= cpu::row_product_max() || m.deterministic) && w.is_contiguous())
     return cpu::linear_rows(x, w, b);
   if (N == 1 || m.deterministic) {
     std::vector<at::Tensor> rows;
