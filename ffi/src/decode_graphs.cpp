@@ -168,7 +168,9 @@ struct DecodeGraphs::Impl {
     // and flash workspaces, the rope tables
     gr.graph = std::make_unique<at::cuda::CUDAGraph>();
     try {
-      gr.graph->capture_begin(mempool);
+      // Thread-local capture: a wait for the step before may synchronise on its event from
+      // another thread meanwhile (rast_group_step_wait), which global capture would forbid.
+      gr.graph->capture_begin(mempool, cudaStreamCaptureModeThreadLocal);
       gr.out = group_device_step(g, gr.in, gr.uniforms, p, nullptr);
       gr.graph->capture_end();
     } catch (...) {
