@@ -9,7 +9,7 @@ import type { OpenedEngine } from "./mod.ts";
 import { statsWidth } from "./group.ts";
 import { StreamingDecoder } from "./tokenizer.ts";
 import { sampleSeed } from "./seeds.ts";
-import { findStop } from "./decoder.ts";
+import { decodeStats, findStop } from "./step_rows.ts";
 import { SlotLayout } from "./block_pool.ts";
 import { defaultBlockSize } from "./kv_pool.ts";
 
@@ -149,7 +149,7 @@ export class StepDebugger {
     const top = (row: Float32Array) => topTokens(row, k, options.temperature, text);
     const piece = this.#stream ? this.#stream.push(id) : `${this.#step ? " " : ""}${id}`;
     this.#text += piece;
-    const decoded = engine.decoder.decodeStats(stats, statsK);
+    const decoded = decodeStats(stats, statsK, text);
     const record: DebugStep = {
       step: this.#step++,
       position: this.#position,

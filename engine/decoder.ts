@@ -9,7 +9,6 @@ import type {
   GenerateOptions,
   GenerateRequest,
   RastEngine,
-  StepStats,
 } from "./events.ts";
 import { type RastGroup, statsWidth } from "./group.ts";
 import { Scheduler, type Sequence } from "./scheduler.ts";
@@ -18,6 +17,7 @@ import { defaultBlockSize, poolNotice, type PoolSize, sizePool } from "./kv_pool
 import { StreamingDecoder, type Tokenizer } from "./tokenizer.ts";
 import { sampleSeed } from "./seeds.ts";
 import { UserError } from "./errors.ts";
+import { decodeStats, findStop, nonFiniteMessage } from "./step_rows.ts";
 
 /** Limits of the KV pool and the batch. */
 export interface DecoderLimits {
@@ -233,7 +233,7 @@ export class RastDecoder implements RastEngine {
             kind: "error",
             request: seq.request,
             sample: seq.sample,
-            message: this.#nonFiniteMessage(id, seq.generated.length),
+            message: nonFiniteMessage(this.group, id, seq.generated.length),
           });
           continue;
         }
@@ -250,7 +250,13 @@ export class RastDecoder implements RastEngine {
           id,
           text: piece,
           ...(wantStats
-            ? { stats: this.decodeStats(stats.subarray(i * width, (i + 1) * width), statsK) }
+            ? {
+              stats: decodeStats(
+                stats.subarray(i * width, (i + 1) * width),
+                statsK,
+                (id) => this.tokenText(id),
+              ),
+            }
             : {}),
         });
         const stopAt = findStop(seq.text, piece.length, stopStrings);
@@ -374,19 +380,6 @@ export class RastDecoder implements RastEngine {
     }
   }
 
-  /** The shim's code for a row with NaN / infinite logits (rast.h) as a message naming the model. */
-  #nonFiniteMessage(code: number, step: number): string {
-    const m = -1 - code; // 0 base, 1 + 2i positive i, 2 + 2i negative i
-    const { base, pairs } = this.group;
-    const pair = Math.floor((m - 1) / 2);
-    const [role, model] = m === 0
-      ? ["base model", base]
-      : m % 2 === 1
-      ? [`positive model ${pair + 1}`, pairs[pair].positive]
-      : [`negative model ${pair + 1}`, pairs[pair].negative];
-    return `Non-finite logits (NaN or infinity) from the ${role} "${model.info.dir}" at generated token ${step}; check that checkpoint's weights`;
-  }
-
   #seedOf = (request: GenerateRequest, sample: number): bigint => sampleSeed(request.seed, sample);
 
   /** One forward of every model over several sequences from position 0 (no logits). */
@@ -403,26 +396,6 @@ export class RastDecoder implements RastEngine {
     this.counters.prefillTokens += items.reduce((n, i) => n + i.tokens.length, 0);
   }
 
-  /** One sequence's statistics row from the shim as StepStats. */
-  decodeStats(row: Float32Array, k: number): StepStats {
-    const list = (idsAt: number, deltasAt: number) =>
-      Array.from({ length: k }, (_, j) => {
-        const id = row[idsAt + j];
-        return { id, text: this.tokenText(id), delta: row[deltasAt + j] };
-      });
-    return {
-      baseLogprob: row[0],
-      combinedLogprob: row[1],
-      delta: row[2],
-      baseEntropy: row[3],
-      combinedEntropy: row[4],
-      klCombinedBase: row[5],
-      baseArgmax: row[6],
-      boosted: list(7, 7 + k),
-      suppressed: list(7 + 2 * k, 7 + 3 * k),
-    };
-  }
-
   #progress(scheduler: Scheduler, tokensPerSecond: number): EngineEvent {
     const pool = scheduler.pool;
     return {
@@ -433,15 +406,4 @@ export class RastDecoder implements RastEngine {
       memory: { blocksUsed: pool.usedBlocks, blocksTotal: pool.blocks, blockSize: pool.blockSize },
     };
   }
-}
-
-/** Index where a stop string starts in text, looking only where the new piece could complete one. */
-export function findStop(text: string, pieceLength: number, stops: string[]): number {
-  let best = -1;
-  for (const stop of stops) {
-    const from = Math.max(0, text.length - pieceLength - stop.length + 1);
-    const at = text.indexOf(stop, from);
-    if (at >= 0 && (best < 0 || at < best)) best = at;
-  }
-  return best;
 }

@@ -211,7 +211,7 @@ export class Scheduler {
     const preempted = new Set<Sequence>();
     const skipped = new Set(order.filter(skip));
     for (const seq of order) {
-      if (preempted.has(seq) || skipped.has(seq)) continue; // preempted for an older one
+      if (preempted.has(seq) || skipped.has(seq)) continue; // preempted for an older one, or skipped
       for (;;) {
         const copy = prepareWrite(this.pool, seq.blocks, seq.position);
         if (copy !== false) {
