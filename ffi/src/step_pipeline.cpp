@@ -63,6 +63,16 @@ struct Launched {
 
 using Record = std::shared_ptr<Launched>;
 
+// A packed row's token, or its non-finite code (rast.h's negative ids).
+int32_t row_token(const float *row) { return static_cast<int32_t>(row[1] != 0 ? row[1] : row[0]); }
+
+// Gives r's fed rows their tokens from the step before's (a non-finite row's follower gets a
+// valid id: the caller drops it).
+void fill_fed(Launched &r, const std::vector<int32_t> &tokens) {
+  for (int64_t i = 0; i < r.n; i++)
+    if (r.feed[i] >= 0) r.tokens[i] = std::max(tokens[r.feed[i]], 0);
+}
+
 // Whether a step's fed tokens are taken on the host rather than on the device: by default on a
 // CPU (the step before is done when its launch returns), and always where ranks in other
 // processes are sent the batch's tokens.
@@ -151,12 +161,9 @@ struct StepPipeline::Impl {
     final_tokens = tokens;
     for (const Record &r : records) {
       if (r->fed_from != s.id) continue;
-      for (int64_t i = 0; i < r->n; i++) {
-        const int32_t j = r->feed[i];
-        if (j < 0) continue;
-        r->tokens[i] = tokens[j] >= 0 ? tokens[j] : 0;  // a non-finite row's follower is dropped
-        r->stale = r->stale || changed[j];
-      }
+      fill_fed(*r, tokens);
+      for (int64_t i = 0; i < r->n; i++)
+        r->stale = r->stale || (r->feed[i] >= 0 && changed[r->feed[i]]);
     }
   }
 
@@ -165,10 +172,8 @@ struct StepPipeline::Impl {
     const int64_t width = s.width(), stats = width - 3;
     std::vector<int32_t> tokens(s.n);
     for (int64_t i = 0; i < s.n; i++) {
-      const float *row = s.row(i);
-      tokens[i] = static_cast<int32_t>(row[1] != 0 ? row[1] : row[0]);
-      out_tokens[i] = tokens[i];
-      if (out_stats) memcpy(out_stats + i * stats, row + 3, sizeof(float) * stats);
+      tokens[i] = out_tokens[i] = row_token(s.row(i));
+      if (out_stats) memcpy(out_stats + i * stats, s.row(i) + 3, sizeof(float) * stats);
     }
     settle(s, tokens, s.changed);
     rast_forward_stats cost = s.cost;
@@ -205,7 +210,7 @@ struct StepPipeline::Impl {
     if (c) commit(s, std::move(*c));
   }
 
-  Record front(rast_group *g, int32_t *out_tokens, float *out_stats) const {
+  Record front(int32_t *out_tokens, float *out_stats) const {
     if (records.empty())
       fail(RAST_E_INVALID_ARGUMENT, "No launched step to wait for; call rast_group_step_launch first");
     if (!out_tokens) fail(RAST_E_INVALID_ARGUMENT, "rast_group_step_wait: out_tokens is NULL");
@@ -213,7 +218,6 @@ struct StepPipeline::Impl {
     if (out_stats && !r->params.want_stats)
       fail(RAST_E_INVALID_ARGUMENT, "The step was launched without statistics; launch it with "
                                     "want_stats to receive them");
-    (void)g;
     return r;
   }
 };
@@ -288,8 +292,7 @@ void StepPipeline::launch(rast_group *g, const rast_batch *batch, const int32_t 
         before = I.records.back();
         s->fed_from = before->id;
       } else {  // waited already: its tokens are known here
-        for (int64_t i = 0; i < n; i++)
-          if (s->feed[i] >= 0) s->tokens[i] = std::max(I.final_tokens[s->feed[i]], 0);
+        fill_fed(*s, I.final_tokens);
         s->feed.assign(n, -1);
       }
       if (before)
@@ -305,11 +308,9 @@ void StepPipeline::launch(rast_group *g, const rast_batch *batch, const int32_t 
   if (before && host_fed(g)) {
     I.settle_early(g, *before);
     std::lock_guard<std::mutex> lock(I.mutex);
-    for (int64_t i = 0; i < n; i++) {
-      if (s->feed[i] < 0) continue;
-      const float *row = before->row(s->feed[i]);
-      s->tokens[i] = row[1] != 0 ? 0 : static_cast<int32_t>(row[0]);  // a non-finite row's
-    }                                                                   // follower is dropped
+    std::vector<int32_t> tokens(before->n);
+    for (int64_t j = 0; j < before->n; j++) tokens[j] = row_token(before->row(j));
+    fill_fed(*s, tokens);
     s->feed.assign(n, -1);
     s->fed_from = 0;
     before.reset();
@@ -324,17 +325,13 @@ void StepPipeline::launch(rast_group *g, const rast_batch *batch, const int32_t 
                                          copy_rows_out(*s);
                                        });
   s->uniforms = issued.uniforms;
-  const int64_t bucket = issued.bucket;
-  s->bucket = bucket;
-  s->launched_ns = bucket > 0 ? now_ns() : s->step.forwarded_at;
+  s->bucket = issued.bucket;
+  s->launched_ns = s->bucket > 0 ? now_ns() : s->step.forwarded_at;
   s->ops = ops_counted() - ops;
   s->copies = blocking_copies.load() - copies;
   std::lock_guard<std::mutex> lock(I.mutex);
   s->id = I.next_id++;
-  if (before && I.final_id == before->id) {  // the step before was waited for meanwhile
-    for (int64_t i = 0; i < n; i++)
-      if (s->feed[i] >= 0) s->tokens[i] = std::max(I.final_tokens[s->feed[i]], 0);
-  }
+  if (before && I.final_id == before->id) fill_fed(*s, I.final_tokens);  // waited meanwhile
   I.records.push_back(s);
 }
 
@@ -365,7 +362,7 @@ DeviceStep StepPipeline::wait(rast_group *g, int32_t *out_tokens, float *out_sta
   Record s;
   {
     std::lock_guard<std::mutex> lock(I.mutex);
-    s = I.front(g, out_tokens, out_stats);
+    s = I.front(out_tokens, out_stats);
   }
   s->wait_copy();
   const int64_t ops = ops_counted(), copies = blocking_copies.load();
