@@ -247,7 +247,7 @@ DeviceStep DecodeGraphs::launch(rast_group *g, const rast_batch *batch, const ui
     if (fed) {  // the fed rows' tokens from the step before's samples, still on the device
       const int64_t n = batch->n_seqs;
       at::Tensor rows = gr.dev.narrow(0, 4 * gr.B, n), tokens = gr.in.tokens.narrow(0, 0, n);
-      tokens.copy_(at::where(rows >= 0, fed_from.index_select(0, rows.clamp_min(0)), tokens));
+      tokens.copy_(with_fed_tokens(tokens, rows, fed_from));
     }
     if (fresh) {
       try {

@@ -85,6 +85,11 @@ IssuedStep issue_group_step(rast_group *g, const rast_batch *batch, const int32_
                             const SamplingParams &params, rast_forward_stats *cost,
                             const std::function<void(const DeviceStep &)> &issued);
 
+// tokens [n] int64 with the fed rows (feed [n] int64 >= 0, on the same device) replaced by the
+// step before's samples fed_from[feed[i]]; the rule eager steps and graphs share.
+at::Tensor with_fed_tokens(const at::Tensor &tokens, const at::Tensor &feed,
+                           const at::Tensor &fed_from);
+
 // [B] float64 on `device`: each sequence's uniform, from its seed and the position it samples.
 at::Tensor step_uniforms(const rast_batch *batch, const uint64_t *seeds, const at::Device &device);
 

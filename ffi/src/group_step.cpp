@@ -42,6 +42,11 @@ at::Tensor to_device(const std::vector<T> &values, at::ScalarType dtype, const a
 
 }  // namespace
 
+at::Tensor with_fed_tokens(const at::Tensor &tokens, const at::Tensor &feed,
+                           const at::Tensor &fed_from) {
+  return at::where(feed >= 0, fed_from.index_select(0, feed.clamp_min(0)), tokens);
+}
+
 at::Tensor step_uniforms(const rast_batch *batch, const uint64_t *seeds, const at::Device &device) {
   std::vector<double> u(batch->n_seqs);
   for (int32_t i = 0; i < batch->n_seqs; i++)
@@ -77,7 +82,7 @@ IssuedStep issue_group_step(rast_group *g, const rast_batch *batch, const int32_
   StepInput in = lay_out_step_input(group_limits(g), batch, RAST_LOGITS_LAST);
   if (feed) {  // [n] the fed rows' tokens from the step before's samples
     at::Tensor rows = to_device(std::vector<int64_t>(feed, feed + n), at::kLong, device);
-    in.tokens = at::where(rows >= 0, fed_from.index_select(0, rows.clamp_min(0)), in.tokens);
+    in.tokens = with_fed_tokens(in.tokens, rows, fed_from);
   }
   out.step = group_device_step(g, in, out.uniforms, params, cost);
   issued(out.step);
